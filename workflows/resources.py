@@ -1,0 +1,65 @@
+"""Resources: the warehouse (one DuckDB file) and the folders the pipeline reads and writes."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+from dagster import ConfigurableResource
+
+from workflows.settings import Settings
+
+
+class Warehouse(ConfigurableResource):
+    """The DuckDB warehouse file. One writing process at a time (DuckDB's rule), so the nightly job
+    runs in-process and the instance allows one run at a time."""
+
+    path: str
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(self.path, read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+class Folders(ConfigurableResource):
+    """Where landing files are read from and where exports and reports are written."""
+
+    landing_dir: str
+    export_dir: str
+    report_dir: str
+    config_dir: str
+
+    @property
+    def landing(self) -> Path:
+        return Path(self.landing_dir)
+
+    @property
+    def exports(self) -> Path:
+        return Path(self.export_dir)
+
+    @property
+    def reports(self) -> Path:
+        return Path(self.report_dir)
+
+    @property
+    def config(self) -> Path:
+        return Path(self.config_dir)
+
+
+def resources_from_settings(settings: Settings | None = None) -> dict[str, ConfigurableResource]:
+    settings = settings or Settings.from_env()
+    return {
+        "warehouse": Warehouse(path=str(settings.warehouse_path)),
+        "folders": Folders(
+            landing_dir=str(settings.landing_dir),
+            export_dir=str(settings.export_dir),
+            report_dir=str(settings.report_dir),
+            config_dir=str(settings.config_dir),
+        ),
+    }
