@@ -1,0 +1,37 @@
+"""The night a run processes (`as_of`). Nothing downstream reads the wall clock, so a re-run of the
+same night over the same data gives the same result.
+
+Resolution order: the run's `data_date` tag (the nightly schedule sets it) -> the `DATA_DATE`
+environment variable -> the newest landed web-event day in `raw.web_events` -> today's UTC date.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import duckdb
+
+DATA_DATE_TAG = "data_date"
+
+
+def parse_data_date(value: str, origin: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise ValueError(f"{origin}: {value!r} is not a date; use YYYY-MM-DD") from exc
+
+
+def resolve_data_date(con: duckdb.DuckDBPyConnection, run_tags: dict[str, str] | None = None) -> dt.date:
+    """The data date for this run (see the module docstring for the order)."""
+    if run_tags and run_tags.get(DATA_DATE_TAG):
+        return parse_data_date(run_tags[DATA_DATE_TAG], f"run tag {DATA_DATE_TAG}")
+    if os.environ.get("DATA_DATE", "").strip():
+        return parse_data_date(os.environ["DATA_DATE"], "environment variable DATA_DATE")
+    has_events = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'web_events'"
+    ).fetchone()[0]
+    if has_events:
+        newest = con.execute("select max(event_date) from raw.web_events").fetchone()[0]
+        if newest is not None:
+            return newest
+    return dt.datetime.now(dt.timezone.utc).date()
