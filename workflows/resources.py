@@ -1,6 +1,7 @@
 """Resources: the warehouse (one DuckDB file) and the folders the pipeline reads and writes."""
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -16,15 +17,32 @@ class Warehouse(ConfigurableResource):
     runs in-process and the instance allows one run at a time."""
 
     path: str
+    # Another process (a user's ad-hoc query, a run started elsewhere) may hold DuckDB's file lock:
+    # wait for it rather than fail, up to this many seconds.
+    lock_timeout_s: float = 600.0
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.path, read_only=read_only)
+        con = connect_waiting(self.path, read_only, self.lock_timeout_s)
         try:
             yield con
         finally:
             con.close()
+
+
+def connect_waiting(path: str, read_only: bool, timeout_s: float) -> duckdb.DuckDBPyConnection:
+    """`duckdb.connect`, retrying while another process holds the file lock."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.2
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 class Folders(ConfigurableResource):
