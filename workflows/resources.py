@@ -1,4 +1,8 @@
-"""Resources: the warehouse (one DuckDB file) and the folders the pipeline reads and writes."""
+"""Resources: the warehouse (one DuckDB file) and the folders the pipeline reads and writes.
+
+Paths left empty are resolved from the environment (`workflows/settings.py`) when a run uses them,
+not when the code location is imported, so tests and users can point them anywhere.
+"""
 from __future__ import annotations
 
 import time
@@ -10,25 +14,6 @@ import duckdb
 from dagster import ConfigurableResource
 
 from workflows.settings import Settings
-
-
-class Warehouse(ConfigurableResource):
-    """The DuckDB warehouse file. One writing process at a time (DuckDB's rule), so the nightly job
-    runs in-process and the instance allows one run at a time."""
-
-    path: str
-    # Another process (a user's ad-hoc query, a run started elsewhere) may hold DuckDB's file lock:
-    # wait for it rather than fail, up to this many seconds.
-    lock_timeout_s: float = 600.0
-
-    @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        con = connect_waiting(self.path, read_only, self.lock_timeout_s)
-        try:
-            yield con
-        finally:
-            con.close()
 
 
 def connect_waiting(path: str, read_only: bool, timeout_s: float) -> duckdb.DuckDBPyConnection:
@@ -45,33 +30,63 @@ def connect_waiting(path: str, read_only: bool, timeout_s: float) -> duckdb.Duck
             delay = min(delay * 2, 5.0)
 
 
-class Folders(ConfigurableResource):
-    """Where landing files are read from and where exports and reports are written."""
+class Warehouse(ConfigurableResource):
+    """The DuckDB warehouse file (`WAREHOUSE_PATH`). One writing process at a time (DuckDB's rule), so
+    the nightly job runs in-process and the instance allows one run at a time."""
 
-    landing_dir: str
-    export_dir: str
-    report_dir: str
-    config_dir: str
+    path: str = ""
+    # Another process (a user's ad-hoc query, a run started elsewhere) may hold DuckDB's file lock:
+    # wait for it rather than fail, up to this many seconds.
+    lock_timeout_s: float = 600.0
+
+    @property
+    def resolved_path(self) -> Path:
+        return Path(self.path) if self.path else Settings.from_env().warehouse_path
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        path = self.resolved_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = connect_waiting(str(path), read_only, self.lock_timeout_s)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+class Folders(ConfigurableResource):
+    """Where landing files are read from (`LANDING_DIR`), exports (`EXPORT_DIR`) and reports
+    (`REPORT_DIR`) are written, and the rule files live (`SEGMENTATION_CONFIG_DIR`)."""
+
+    landing_dir: str = ""
+    export_dir: str = ""
+    report_dir: str = ""
+    config_dir: str = ""
+
+    def _pick(self, value: str, default: Path) -> Path:
+        return Path(value) if value else default
 
     @property
     def landing(self) -> Path:
-        return Path(self.landing_dir)
+        return self._pick(self.landing_dir, Settings.from_env().landing_dir)
 
     @property
     def exports(self) -> Path:
-        return Path(self.export_dir)
+        return self._pick(self.export_dir, Settings.from_env().export_dir)
 
     @property
     def reports(self) -> Path:
-        return Path(self.report_dir)
+        return self._pick(self.report_dir, Settings.from_env().report_dir)
 
     @property
     def config(self) -> Path:
-        return Path(self.config_dir)
+        return self._pick(self.config_dir, Settings.from_env().config_dir)
 
 
 def resources_from_settings(settings: Settings | None = None) -> dict[str, ConfigurableResource]:
-    settings = settings or Settings.from_env()
+    """Resources for a run. Without settings, every path follows the environment at run time."""
+    if settings is None:
+        return {"warehouse": Warehouse(), "folders": Folders()}
     return {
         "warehouse": Warehouse(path=str(settings.warehouse_path)),
         "folders": Folders(
