@@ -1,0 +1,1 @@
+"""Staging layer: raw tables cleaned, merged and stitched by the SQL models in `sql/staging/`."""

@@ -1,0 +1,112 @@
+-- grain: one raw.web_events row per line of one day file (web/events/YYYY-MM-DD.jsonl) that is a JSON
+-- object with a messageId and a parseable timestamp; duplicates are kept (staging dedupes by
+-- messageId). Every other line goes to raw.quarantine (source 'web_events', event_date = the day).
+-- Re-loading a day replaces exactly that day's rows in both tables.
+create or replace temp table web_parsed as
+with source as (
+    select l._row + coalesce(s.skipped, 0) as _line, l.text, json_valid(l.text) as is_json
+    from web_lines_read as l
+    asof left join web_line_steps as s on l._row > s.read_before
+),
+objects as (
+    -- valid JSON that starts with "{" is an object; one from_json parse extracts every field
+    select
+        _line,
+        text,
+        is_json,
+        case when is_json and ltrim(text) like '{%' then from_json(text, '{
+            "messageId": "VARCHAR", "type": "VARCHAR", "action": "VARCHAR", "event": "VARCHAR",
+            "anonymousId": "VARCHAR", "userId": "VARCHAR", "timestamp": "VARCHAR",
+            "context": {
+                "page": {"url": "VARCHAR", "path": "VARCHAR", "referrer": "VARCHAR", "title": "VARCHAR"},
+                "campaign": {"source": "VARCHAR", "medium": "VARCHAR", "name": "VARCHAR", "term": "VARCHAR", "content": "VARCHAR"},
+                "userAgent": "VARCHAR"
+            },
+            "traits": {"email": "VARCHAR"},
+            "properties": "JSON"
+        }') end as doc
+    from source
+),
+typed as (
+    select
+        _line,
+        text,
+        is_json,
+        doc,
+        nullif(trim(doc.messageId), '') as message_id,
+        coalesce(doc.type, doc.action) as type,  -- the Segment B2B spec examples write "action"
+        doc.event as event,
+        nullif(trim(doc.anonymousId), '') as anonymous_id,
+        nullif(trim(doc.userId), '') as user_id,
+        doc.timestamp as ts_text,
+        raw_timestamp(trim(doc.timestamp)) as ts,
+        doc.context.page.url as page_url,
+        doc.context.page.path as page_path,
+        doc.context.page.referrer as page_referrer,
+        doc.context.page.title as page_title,
+        doc.context.campaign.source as campaign_source,
+        doc.context.campaign.medium as campaign_medium,
+        doc.context.campaign.name as campaign_name,
+        doc.context.campaign.term as campaign_term,
+        doc.context.campaign.content as campaign_content,
+        doc.context.userAgent as user_agent,
+        doc.traits.email as traits_email,
+        doc.properties as properties
+    from objects
+),
+checked as (
+    select
+        * exclude (text, is_json, doc),
+        case
+            when text is null or trim(text) = '' then 'empty line'
+            when not is_json then 'broken JSON'
+            when doc is null then 'not a JSON object'
+            when message_id is null then 'missing messageId'
+            when ts_text is null then 'missing timestamp'
+            when ts is null then 'unparseable timestamp: ''' || left(ts_text, 100) || ''''
+            else ''
+        end as _problem,
+        text
+    from typed
+)
+-- the line's text is kept only for quarantined lines
+select * exclude (text), case when _problem <> '' then left(text, 10000) end as raw_text
+from checked;
+
+delete from raw.web_events where event_date = $event_date;
+insert into raw.web_events
+select
+    $event_date, message_id, type, event, anonymous_id, user_id, ts, page_url, page_path, page_referrer,
+    page_title, campaign_source, campaign_medium, campaign_name, campaign_term, campaign_content,
+    user_agent, traits_email, properties, $source_file, _line, 'segment', null::json, $loaded_at
+from web_parsed
+where _problem = '';
+
+delete from raw.quarantine where source = 'web_events' and event_date = $event_date;
+insert into raw.quarantine (source, source_file, line, reason, raw_text, event_date, loaded_at)
+select source, source_file, line, reason, raw_text, event_date, loaded_at
+from (
+    select 'web_events' as source, $source_file as source_file, _line as line, _problem as reason,
+           raw_text, $event_date as event_date, $loaded_at as loaded_at
+    from web_parsed
+    where _problem <> ''
+    union all
+    select 'web_events', $source_file, line::bigint,
+           case error_type::varchar
+               when 'INVALID ENCODING' then 'bad encoding: not valid UTF-8'
+               when 'LINE SIZE OVER MAXIMUM' then 'line too long'
+               when 'TOO MANY COLUMNS' then 'broken JSON: control character chr(1) in the line'
+               else 'unreadable line: ' || lower(error_type::varchar)
+           end,
+           left(csv_line, 10000), $event_date, $loaded_at
+    from web_reject_errors
+)
+order by line;
+
+delete from raw.load_log where source = 'web_events' and event_date = $event_date;
+insert into raw.load_log (source, source_file, event_date, file_size, file_mtime, rows_loaded, rows_quarantined, loaded_at)
+select
+    'web_events', $source_file, $event_date, $file_size, $file_mtime,
+    (select count(*) from raw.web_events where event_date = $event_date),
+    (select count(*) from raw.quarantine where source = 'web_events' and event_date = $event_date),
+    $loaded_at;

@@ -1,0 +1,34 @@
+-- grain: one row per data row of one CRM landing file (crm/<entity>.csv) that DuckDB could parse,
+-- with `_line` (1-based, header = 1). Rows DuckDB rejects (wrong field count, bad UTF-8, broken
+-- quoting) land in crm_reject_errors with their line and text; quarantine_csv_rejects.sql moves them.
+-- Columns are named c1..cN by position so no header text is ever spliced into SQL.
+drop table if exists crm_reject_errors;
+drop table if exists crm_reject_scans;
+
+create or replace temp table crm_parsed as
+select row_number() over () as _row, *
+from read_csv(
+    $path, header = true, auto_detect = false, columns = $columns,
+    delim = ',', quote = '"', escape = '"',
+    store_rejects = true, rejects_table = 'crm_reject_errors', rejects_scan = 'crm_reject_scans'
+);
+
+-- Lines that produced no row: rejected ones, and blank lines (DuckDB skips them but counts them).
+-- Parsed row k sits on line 1 + k + (number of such lines before it), found with an ASOF join on
+-- "rows parsed before each skipped line".
+create or replace temp table crm_skipped as
+with lines as (
+    select distinct line::bigint as line from crm_reject_errors
+    union
+    select unnest($blank_lines::bigint[]) as line
+)
+select line, row_number() over (order by line) as j from lines where line > 1;
+
+create or replace temp table crm_steps as
+select line - 1 - j as parsed_before, max(j) as skipped from crm_skipped group by all;
+
+-- a view: the typing SQL reads it once, so the rows are not copied a second time
+create or replace temp view crm_file as
+select p.* exclude (_row), 1 + p._row + coalesce(s.skipped, 0) as _line
+from crm_parsed as p
+asof left join crm_steps as s on p._row > s.parsed_before;

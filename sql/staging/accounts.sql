@@ -1,0 +1,41 @@
+-- grain: one row per account_id
+-- source: raw.accounts. An account_id listed twice keeps its latest created_at (ties: the later line).
+-- domain is normalised to a bare host: lowercase, no scheme, no www., no path or port.
+create schema if not exists staging;
+
+create or replace table staging.accounts as
+with source as (
+    select * from raw.accounts where account_id is not null
+),
+
+cleaned as (
+    select
+        account_id,
+        nullif(trim(name), '') as name,
+        nullif(
+            rtrim(regexp_extract(lower(trim(domain)), '^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/?#]*@)?(?:www\.)?([^/:?#\s]+)', 1), '.'),
+            ''
+        ) as domain,
+        nullif(trim(industry), '') as industry,
+        nullif(trim(employee_count), '') as employee_count,
+        annual_revenue,
+        nullif(trim(country), '') as country,
+        nullif(trim(city), '') as city,
+        nullif(trim(state), '') as state,
+        nullif(trim(zip), '') as zip,
+        created_at,
+        _line
+    from source
+),
+
+final as (
+    select
+        account_id, name, domain, industry, employee_count, annual_revenue,
+        country, city, state, zip, created_at
+    from cleaned
+    qualify row_number() over (
+        partition by account_id order by created_at desc nulls last, _line desc nulls last
+    ) = 1
+)
+
+select * from final;

@@ -1,0 +1,110 @@
+"""Drift history and comparison, daily event volume and freshness: pure verdicts and their SQL."""
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+import pytest
+
+from data_quality.drift import compare_sizes, record_and_compare, segment_sizes
+from data_quality.event_monitors import (
+    daily_event_counts, freshness_verdict, newest_event_date, volume_verdict,
+)
+
+AS_OF = dt.date(2026, 3, 15)
+
+
+@pytest.fixture
+def con(tmp_path):
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    con.execute("create schema segments; create schema raw")
+    yield con
+    con.close()
+
+
+def sizes(rows: list[tuple[str, str, int]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema={"dimension": pl.String, "value": pl.String, "n": pl.Int64}, orient="row")
+
+
+def test_compare_sizes_flags_changes_beyond_the_limit_and_ignores_small_segments():
+    previous = sizes([("band", "1-10", 100), ("band", "11-50", 100), ("band", "51-200", 10), ("band", "gone", 80)])
+    current = sizes([("band", "1-10", 124), ("band", "11-50", 140), ("band", "51-200", 30), ("band", "new", 60)])
+    result = compare_sizes(current, previous, max_change_percent=25, min_size=50)
+    by_value = {r["value"]: r for r in result.iter_rows(named=True)}
+    assert by_value["1-10"]["drifted"] is False and by_value["1-10"]["change_percent"] == 24.0
+    assert by_value["11-50"]["drifted"] is True and by_value["11-50"]["change_percent"] == 40.0
+    assert by_value["51-200"]["drifted"] is False             # 10 -> 30 but below the minimum size
+    assert by_value["gone"]["drifted"] is True and by_value["gone"]["n"] == 0
+    assert by_value["new"]["drifted"] is True and by_value["new"]["change_percent"] is None
+
+
+def test_drift_history_is_recorded_per_run_and_compared_with_the_latest_earlier_run(con):
+    con.execute("create table segments.s as select (case when i < 60 then 'a' else 'b' end) as band, "
+                "i % 2 = 0 as flag from range(100) t(i)")
+    first = record_and_compare(con, "segments.s", ["band", "flag"], "run-1", AS_OF, 25, 10,
+                               recorded_at=dt.datetime(2026, 3, 15, 2))
+    assert not first.has_baseline and first.drifted.is_empty()
+    # A retry of the same run replaces its rows instead of becoming its own baseline.
+    again = record_and_compare(con, "segments.s", ["band", "flag"], "run-1", AS_OF, 25, 10,
+                               recorded_at=dt.datetime(2026, 3, 15, 3))
+    assert not again.has_baseline
+    history = con.execute("select count(*), count(distinct run_id) from quality.segment_size_history").fetchone()
+    assert history == (4, 1)   # band a/b, flag true/false
+
+    con.execute("update segments.s set band = 'a' where band = 'b' and flag")   # b: 40 -> 20, a: 60 -> 80
+    second = record_and_compare(con, "segments.s", ["band", "flag"], "run-2", AS_OF + dt.timedelta(days=1), 25, 10,
+                                recorded_at=dt.datetime(2026, 3, 16, 2))
+    assert second.previous_run_id == "run-1" and second.previous_data_date == AS_OF
+    drifted = second.drifted.select("dimension", "value", "previous_n", "n").rows()
+    assert drifted == [("band", "a", 60, 80), ("band", "b", 40, 20)]
+    third = record_and_compare(con, "segments.s", ["band"], "run-3", AS_OF + dt.timedelta(days=2), 25, 10,
+                               recorded_at=dt.datetime(2026, 3, 17, 2))
+    assert third.previous_run_id == "run-2" and third.drifted.is_empty()
+    assert set(third.comparison["dimension"]) == {"band"}     # a dimension no longer followed is not "gone"
+
+
+def test_segment_sizes_count_nulls_and_reject_unknown_columns(con):
+    con.execute("create table segments.t as select * from (values ('x'), ('x'), (null)) v(track)")
+    assert segment_sizes(con, "segments.t", ["track"]).rows() == [("track", "(null)", 1), ("track", "x", 2)]
+    with pytest.raises(ValueError, match="no column.*planet.*drift_dimensions"):
+        segment_sizes(con, "segments.t", ["planet"])
+
+
+def daily(counts: dict[int, int]) -> pl.DataFrame:
+    return pl.DataFrame({"event_date": [AS_OF - dt.timedelta(days=d) for d in counts],
+                         "n": list(counts.values())})
+
+
+def test_volume_verdict_against_the_median_of_earlier_days():
+    normal = {d: 1000 + 10 * d for d in range(1, 15)}
+    steady = volume_verdict(daily({0: 1100, **normal}), tolerance_percent=50, min_baseline_days=7)
+    assert steady.day == AS_OF and not steady.anomalous and steady.baseline_days == 14
+    assert steady.baseline_median == 1075 and "within" in steady.message
+    drop = volume_verdict(daily({0: 300, **normal}), tolerance_percent=50, min_baseline_days=7)
+    assert drop.anomalous and drop.change_percent == -72.1 and "outside" in drop.message
+    spike = volume_verdict(daily({0: 5000, **normal}), tolerance_percent=50, min_baseline_days=7)
+    assert spike.anomalous and spike.change_percent > 300
+    young = volume_verdict(daily({0: 5, 1: 1000, 2: 1000}), tolerance_percent=50, min_baseline_days=7)
+    assert not young.anomalous and not young.enough_history and "7 needed" in young.message
+    empty = volume_verdict(daily({}).head(0), tolerance_percent=50, min_baseline_days=7)
+    assert empty.day is None and not empty.anomalous
+
+
+def test_daily_counts_and_newest_day_from_the_warehouse(con):
+    con.execute("create table raw.web_events (event_date date, message_id varchar)")
+    assert newest_event_date(con) is None
+    con.execute("""insert into raw.web_events select date '2026-03-15' - (i % 20)::integer, 'm' || i
+                   from range(2000) t(i)""")
+    counts = daily_event_counts(con, AS_OF, 14)
+    assert counts.height == 15 and counts["event_date"].max() == AS_OF and counts["n"].sum() == 1500
+    assert newest_event_date(con) == AS_OF
+
+
+def test_freshness_verdict():
+    fresh = freshness_verdict(dt.date(2026, 3, 14), AS_OF, max_age_days=2)
+    assert fresh.passed and fresh.age_days == 1
+    stale = freshness_verdict(dt.date(2026, 3, 10), AS_OF, max_age_days=2)
+    assert not stale.passed and stale.age_days == 5 and "freshness.max_age_days" in stale.message
+    nothing = freshness_verdict(None, AS_OF, max_age_days=2)
+    assert not nothing.passed and "empty" in nothing.message
