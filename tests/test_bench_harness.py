@@ -21,7 +21,7 @@ import pytest
 
 from bench.data import BenchDataError, child_env, link_tree, prepare_data
 from bench.floor import measure_read_floor
-from bench.nightly import RunFolders, run_nightly
+from bench.nightly import NightlyResult, RunFolders, read_step_timings, run_nightly
 from bench.process_tree import PeakRssSampler, descendants, tree_rss_bytes
 from bench.report import REQUIRED_KEYS, asset_shares, evaluate_targets, render_markdown
 from workflows.settings import REPO_ROOT
@@ -135,6 +135,43 @@ def test_failed_nightly_run_is_recorded_with_its_error(tmp_path):
     assert not result.ok and result.returncode != 0
     assert result.error and "accounts.csv" in result.error, result.error
     assert result.peak_rss_bytes > 0
+
+
+def test_step_timings_come_from_the_instance_and_split_multi_asset_steps(tmp_path):
+    from dagster import AssetKey, AssetSpec, DagsterInstance, MaterializeResult, asset, materialize, multi_asset
+
+    from workflows.instance import ensure_instance
+
+    @multi_asset(specs=[AssetSpec(["s", "a"]), AssetSpec(["s", "b"])])
+    def both():
+        yield MaterializeResult(asset_key=["s", "a"])
+        yield MaterializeResult(asset_key=["s", "b"])
+
+    @asset(key=["s", "c"], deps=[AssetKey(["s", "a"])])
+    def single() -> None:
+        return None
+
+    @asset(key=["s", "d"], deps=[AssetKey(["s", "c"])])
+    def broken() -> None:
+        raise ValueError("crm/contacts.csv: column email missing")
+
+    home = tmp_path / "dagster"
+    ensure_instance(home)
+    with DagsterInstance.from_config(str(home)) as instance:
+        assert not materialize([both, single, broken], instance=instance, raise_on_error=False).success
+    result = NightlyResult("full", False, 1.0, 1, 1, "2026-10-31")
+    windows = read_step_timings(home, result)
+    assert set(result.per_step_s) == {"both", "s__c", "s__d"} == set(windows)
+    assert set(result.per_asset_s) == {"s/a", "s/b", "s/c", "s__d"}  # a failed step keeps its step key
+    split = result.per_asset_s["s/a"] + result.per_asset_s["s/b"]
+    assert split == pytest.approx(result.per_step_s["both"], abs=0.002)
+    assert result.failed_steps == ["s__d"] and result.run_status == "FAILURE" and result.run_s is not None
+    assert result.error == "s__d: ValueError: crm/contacts.csv: column email missing"
+
+
+def test_step_timings_without_an_instance_say_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="created no Dagster instance"):
+        read_step_timings(tmp_path, NightlyResult("full", False, 1.0, 1, 1, "2026-10-31"))
 
 
 def _landing(tmp_path: Path) -> Path:

@@ -49,13 +49,13 @@ def summary(settings: Settings) -> str:
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
         tables = con.execute(
-            "select table_schema, table_name, estimated_size from duckdb_tables() "
-            "where table_schema in (select unnest($schemas)) order by 1, 2",
+            "select schema_name, table_name, estimated_size from duckdb_tables() "
+            "where schema_name in (select unnest($schemas)) order by 1, 2",
             {"schemas": list(SUMMARY_SCHEMAS)},
         ).fetchall()
         for schema, name, _ in tables:
             count = con.table(f"{schema}.{name}").aggregate("count(*)").fetchone()[0]
-            lines.append(f"  {schema}.{name:<34} {count:>12,} rows")
+            lines.append(f"  {schema + '.' + name:<36} {count:>12,} rows")
         if any((s, n) == ("raw", "quarantine") for s, n, _ in tables):
             rows = con.execute(
                 "select source, reason, count(*) from raw.quarantine group by all order by 3 desc limit 10"
@@ -65,7 +65,7 @@ def summary(settings: Settings) -> str:
         if any((s, n) == ("audiences", "publish_log") for s, n, _ in tables):
             rows = con.execute(
                 "select audience, destination, status, coalesce(reason, '') from audiences.publish_log "
-                "where run_id = (select run_id from audiences.publish_log order by published_at desc limit 1) "
+                "where run_id = (select run_id from audiences.publish_log order by logged_at desc limit 1) "
                 "order by 1, 2"
             ).fetchall()
             lines.append("Publishes this run:")

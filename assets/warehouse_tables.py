@@ -1,0 +1,27 @@
+"""Write a Polars frame into the warehouse as a table, replacing the old one in one transaction."""
+from __future__ import annotations
+
+import re
+
+import duckdb
+import polars as pl
+
+# Table names come from our code, never from config or input; still, accept only plain identifiers.
+TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
+    """Replace `schema.table` with `frame` atomically (readers see the old or the new table); returns rows."""
+    if not TABLE_NAME.match(table):
+        raise ValueError(f"not a plain schema.table name: {table!r}")
+    schema = table.split(".")[0]
+    con.execute("begin transaction")
+    try:
+        con.execute("create schema if not exists " + schema)
+        con.execute("drop table if exists " + table)
+        con.from_arrow(frame.to_arrow()).create(table)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return frame.height
