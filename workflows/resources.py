@@ -5,6 +5,7 @@ not when the code location is imported, so tests and users can point them anywhe
 """
 from __future__ import annotations
 
+import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,13 +17,24 @@ from dagster import ConfigurableResource
 from workflows.settings import Settings
 
 
+def duckdb_config(path: str) -> dict[str, str]:
+    """DuckDB settings for the warehouse: a memory ceiling (DuckDB spills to disk beyond it instead of
+    taking 80% of the machine) and a spill folder next to the warehouse file."""
+    config = {"memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT", "").strip() or "3GB"}
+    config["temp_directory"] = str(Path(path).with_suffix(".tmp"))
+    threads = os.environ.get("DUCKDB_THREADS", "").strip()
+    if threads:
+        config["threads"] = threads
+    return config
+
+
 def connect_waiting(path: str, read_only: bool, timeout_s: float) -> duckdb.DuckDBPyConnection:
     """`duckdb.connect`, retrying while another process holds the file lock."""
     deadline = time.monotonic() + timeout_s
     delay = 0.2
     while True:
         try:
-            return duckdb.connect(path, read_only=read_only)
+            return duckdb.connect(path, read_only=read_only, config=duckdb_config(path))
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                 raise
