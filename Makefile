@@ -43,7 +43,7 @@ test: setup browser-deps
 
 ui: setup
 	@echo "Dagster UI on http://127.0.0.1:$(UI_PORT) (Ctrl-C stops it and its daemon)"
-	@$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
+	@$(BIN)/python -m workflows.ui_server --host 127.0.0.1 --port $(UI_PORT)
 
 bench: setup
 	@$(BIN)/python -m bench.run --scale $(SCALE)

@@ -5,6 +5,7 @@ step and asset read back from the run's events in that instance (so new assets a
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import subprocess
 import sys
@@ -59,6 +60,7 @@ class NightlyResult:
     peak_rss_bytes: int
     returncode: int
     data_date: str
+    load_avg_1m: float | None = None  # the machine's load when the run started: other work skews times
     error: str | None = None
     run_id: str | None = None
     run_status: str | None = None  # the Dagster run's status (SUCCESS while the CLI may still fail after it)
@@ -88,6 +90,7 @@ def run_nightly(phase: str, folders: RunFolders, landing: Path, data_date: dt.da
     """Run the nightly job for `data_date` on `landing` in a subprocess and measure it."""
     folders.root.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "workflows.cli", "run", "--data-date", data_date.isoformat()]
+    load = os.getloadavg()[0]
     with folders.log.open("w", encoding="utf-8") as log:
         log.write("$ " + " ".join(cmd) + "\n")
         log.flush()
@@ -103,7 +106,7 @@ def run_nightly(phase: str, folders: RunFolders, landing: Path, data_date: dt.da
                 log.write(f"\nerror: bench stopped the run after {timeout_s:.0f} s (--timeout)\n")
         wall_s = time.perf_counter() - started
     result = NightlyResult(phase, returncode == 0, round(wall_s, 3), sampler.peak_bytes, returncode,
-                           data_date.isoformat())
+                           data_date.isoformat(), round(load, 2))
     if returncode != 0:
         result.error = last_line(folders.log)
     try:

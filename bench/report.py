@@ -110,6 +110,8 @@ def render_markdown(report: dict) -> str:
             lines.append(f"| {label} | not run | | | |")
             continue
         time_text = _fmt(run["wall_s"]) if run["ok"] else f"FAILED after {_fmt(run['wall_s'])}"
+        if run.get("load_avg_1m") is not None and run["load_avg_1m"] > m["cores"]:
+            time_text += f" (machine load {run['load_avg_1m']:.1f} at start)"
         lines.append(f"| {label} | {time_text} | {fmt_bytes(run['peak_rss_bytes'])} | | |")
     for t in report["targets"]:
         lines.append(f"| {t['name']} | {t['measured']} | | {t['target']} | {t['status']} |")
@@ -138,6 +140,7 @@ def render_console(report: dict) -> str:
         run = (report.get("runs") or {}).get(phase)
         if run:
             state = "" if run["ok"] else f"  FAILED: {run['error']}"
+            state += f"  (load {run['load_avg_1m']:.1f} at start)" if run.get("load_avg_1m") is not None else ""
             out.append(f"  {phase:<22}  {_fmt(run['wall_s'])}  peak RSS {fmt_bytes(run['peak_rss_bytes'])}{state}")
     out.append("Targets:")
     out += [f"  [{t['status']:<4}] {t['name']}: {t['measured']} (target {t['target']})" for t in report["targets"]]

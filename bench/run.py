@@ -87,8 +87,9 @@ def build_report(scale: float, landings: Landings | None, floor: dict | None, re
     runs = {r.phase: r.as_dict() for r in results}
 
     def wall(phase: str) -> float | None:
+        # timed when the job itself succeeded, even if the command failed after it (still an error)
         run = runs.get(phase)
-        return run["wall_s"] if run and run["ok"] else None
+        return run["wall_s"] if run and (run["ok"] or run["run_status"] == "SUCCESS") else None
 
     rss = {phase: run["peak_rss_bytes"] for phase, run in runs.items()}
     floor_rows = (floor or {}).get("rows", {})

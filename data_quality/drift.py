@@ -88,11 +88,11 @@ def ensure_history_table(con: duckdb.DuckDBPyConnection) -> None:
 def record_and_compare(con: duckdb.DuckDBPyConnection, table: str, dimensions: list[str], run_id: str,
                        data_date: dt.date, max_change_percent: float, min_size: int,
                        recorded_at: dt.datetime | None = None) -> DriftOutcome:
-    """Measure the table's segment sizes, compare them with the newest earlier run, then record them
-    for this run (a retried run replaces its own rows)."""
+    """Measure the table's segment sizes, compare them with the newest earlier night, then record them
+    for this night (a re-run of the night, or a retry after a crash, replaces that night's rows)."""
     ensure_history_table(con)
     current = segment_sizes(con, table, dimensions)
-    previous = run_sql(con, "quality/previous_segment_sizes", {"table_name": table, "run_id": run_id}).pl()
+    previous = run_sql(con, "quality/previous_segment_sizes", {"table_name": table, "data_date": data_date}).pl()
     con.register("current_segment_sizes", current.to_arrow())
     try:
         # recorded_at only orders runs in the history; no result depends on it.

@@ -206,36 +206,12 @@ def _table_differences(crash: CrashOutcome, only: set[str] | None = None, skip: 
                 f"kills; seed {crash.seed}):\n" + "\n".join(f"{t}:\n{d}" for t, d in differing.items()))
 
 
-# Differences found by this test that are real crash-safety bugs (reported to the lead with fixes).
-# Each is checked on its own below as a strict xfail: once fixed, the XPASS fails, so remove it here.
-KNOWN_BUGS = {
-    "audiences.publish_log": (
-        "a kill after a destination's `latest` moved but before publish_audience logged the audience "
-        "makes the re-run log that publish as 'unchanged' (adds 0, reason 'same rows as the latest "
-        "publish') instead of 'published' (assets/exports/publish_files.py FilesystemPublisher.publish)"
-    ),
-    "quality.segment_size_history": (
-        "every attempt at a night records its own set of sizes (keyed by run_id), so a killed run leaves "
-        "a second set, and the re-run's drift check compares with that attempt instead of the previous "
-        "night (sql/quality/record_segment_sizes.sql, previous_segment_sizes.sql)"
-    ),
-}
-
-
 def test_warehouse_contents_equal_the_uninterrupted_run(crash: CrashOutcome):
     """Every table in A equals the same table in B, row for row (order-independent, duplicates counted),
-    without the VOLATILE_COLUMNS; B has no table A lacks. (KNOWN_BUGS tables: see the next test.)"""
-    report = _table_differences(crash, skip=set(KNOWN_BUGS))
-    assert not report, report
-
-
-@pytest.mark.parametrize(
-    "table",
-    [pytest.param(table, marks=pytest.mark.xfail(strict=True, reason=reason)) for table, reason in KNOWN_BUGS.items()],
-)
-def test_known_crash_bug_tables_equal_the_uninterrupted_run(crash: CrashOutcome, table: str):
-    """The tables of KNOWN_BUGS, compared like all the others (fails until the bug is fixed)."""
-    report = _table_differences(crash, only={table})
+    without the VOLATILE_COLUMNS; B has no table A lacks. (This found two bugs, now fixed: a publish
+    logged as 'unchanged' after a kill between the `latest` swap and the log, and a second set of
+    segment sizes recorded by the killed attempt of a night.)"""
+    report = _table_differences(crash)
     assert not report, report
 
 

@@ -64,6 +64,20 @@ def test_drift_history_is_recorded_per_run_and_compared_with_the_latest_earlier_
     assert set(third.comparison["dimension"]) == {"band"}     # a dimension no longer followed is not "gone"
 
 
+def test_a_rerun_of_the_same_night_compares_with_the_night_before_not_with_itself(con):
+    """A crashed attempt and its re-run (different run ids, same data date) leave one set of sizes."""
+    con.execute("create table segments.s as select (case when i < 60 then 'a' else 'b' end) as band from range(100) t(i)")
+    record_and_compare(con, "segments.s", ["band"], "night-1", AS_OF, 25, 10)
+    con.execute("update segments.s set band = 'a'")   # the next night: b vanishes
+    crashed = record_and_compare(con, "segments.s", ["band"], "night-2-killed", AS_OF + dt.timedelta(days=1), 25, 10)
+    rerun = record_and_compare(con, "segments.s", ["band"], "night-2-rerun", AS_OF + dt.timedelta(days=1), 25, 10)
+    assert crashed.previous_run_id == rerun.previous_run_id == "night-1"
+    assert not rerun.drifted.is_empty()
+    history = con.execute("select data_date, count(distinct run_id) from quality.segment_size_history "
+                          "group by 1 order by 1").fetchall()
+    assert history == [(AS_OF, 1), (AS_OF + dt.timedelta(days=1), 1)]
+
+
 def test_segment_sizes_count_nulls_and_reject_unknown_columns(con):
     con.execute("create table segments.t as select * from (values ('x'), ('x'), (null)) v(track)")
     assert segment_sizes(con, "segments.t", ["track"]).rows() == [("track", "(null)", 1), ("track", "x", 2)]

@@ -15,6 +15,7 @@ class PipelineConfig:
     cron: str
     timezone: str
     data_date_lag_days: int
+    schedule_enabled: bool
     sensor_enabled: bool
     sensor_interval_s: int
     max_retries: int
@@ -39,6 +40,7 @@ def load_pipeline_config(config_dir: Path | None = None) -> PipelineConfig:
         cron=cron,
         timezone=timezone,
         data_date_lag_days=lag,
+        schedule_enabled=require(schedule, "enabled", bool, path, "schedule") if "enabled" in schedule else True,
         sensor_enabled=require(sensor, "enabled", bool, path, "landing_sensor"),
         sensor_interval_s=require(sensor, "minimum_interval_seconds", int, path, "landing_sensor"),
         max_retries=require(retries, "max_retries", int, path, "retries"),

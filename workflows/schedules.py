@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dagster import RunRequest, ScheduleEvaluationContext, schedule
+from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, schedule
 
 from assets.data_date import DATA_DATE_TAG
 from workflows.jobs import nightly_job
@@ -22,6 +22,7 @@ def data_date_for(scheduled: dt.datetime, lag_days: int) -> dt.date:
     cron_schedule=_config.cron,
     execution_timezone=_config.timezone,
     job=nightly_job,
+    default_status=DefaultScheduleStatus.RUNNING if _config.schedule_enabled else DefaultScheduleStatus.STOPPED,
     description=f"Runs the nightly job at '{_config.cron}' ({_config.timezone}); the data date is the "
     f"scheduled day minus {_config.data_date_lag_days} day(s). Edit config/pipeline.yaml to change it.",
 )

@@ -43,8 +43,12 @@ def landing_files_sensor(context: SensorEvaluationContext):
     landing = Settings.from_env().landing_dir
     if not landing.is_dir():
         return SkipReason(f"landing folder {landing} does not exist")
-    previous = json.loads(context.cursor) if context.cursor else {}
     current = landing_fingerprints(landing)
+    if not context.cursor:
+        # First tick: the files already here were loaded by `make run` or the schedule; remember them.
+        context.update_cursor(json.dumps(current, sort_keys=True))
+        return SkipReason(f"first tick: recorded {len(current)} files already in {landing}; new ones will start a run")
+    previous = json.loads(context.cursor)
     changed = new_files(previous, current)
     if not changed:
         return SkipReason(f"no new files in {landing}")

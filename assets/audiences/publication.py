@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,6 +124,21 @@ def _render_and_publish(
     )
 
 
+def logged_outcome(outcome: DestinationOutcome, data_date: dt.date) -> DestinationOutcome:
+    """The outcome as the publish log records it. Files found unchanged but published TONIGHT (a run
+    killed after `latest` moved and before it logged, then re-run) are logged as that publish, with the
+    counts of its manifest; the log ignores a row it already has, so a plain re-run adds nothing."""
+    if (
+        outcome.status != "unchanged"
+        or not outcome.publish_id
+        or not outcome.publish_id.startswith(f"{data_date.isoformat()}-")
+        or not outcome.path
+    ):
+        return outcome
+    counts = json.loads((Path(outcome.path) / "manifest.json").read_text(encoding="utf-8"))["counts"]
+    return dataclasses.replace(outcome, status="published", reason=None, adds=counts["adds"], removes=counts["removes"])
+
+
 def log_outcomes(
     con: duckdb.DuckDBPyConnection, audience: str, outcomes: list[DestinationOutcome], run_id: str,
     data_date: dt.date, treatment_size: int, holdout_size: int,
@@ -140,7 +156,7 @@ def log_outcomes(
                 "sha256s": json.dumps(o.sha256, sort_keys=True) if o.sha256 else None,
                 "path": str(o.path) if o.path else None,
             }
-            for o in outcomes
+            for o in (logged_outcome(o, data_date) for o in outcomes)
         ],
         schema=LOG_SCHEMA,
     )

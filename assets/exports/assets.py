@@ -94,7 +94,7 @@ def build_export_asset(audience: AudienceDefinition) -> AssetsDefinition:
         description=(
             f"{audience.description}\n\nFiles of audience `{audience.name}` ({audience.kind}) for {destinations}: "
             "one row per treatment member (per account for linkedin_companies), under "
-            f"EXPORT_DIR/{audience.name}/<destination>/latest. From audiences.members (treatment group) with "
+            f"`EXPORT_DIR/{audience.name}/<destination>/latest`. From audiences.members (treatment group) with "
             "staging.contacts and staging.accounts. Writes audiences.publish_log and audiences.memberships."
         ),
         check_specs=[

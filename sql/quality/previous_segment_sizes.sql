@@ -1,20 +1,13 @@
--- grain: one row per (dimension, value) of the newest earlier run that recorded sizes for the table.
-with earlier_runs as (
-    select run_id, data_date, max(recorded_at) as recorded_at
+-- grain: one row per (dimension, value) of the newest EARLIER night that recorded sizes for the table
+-- (a re-run of the same night is compared with the night before, not with itself).
+with latest as (
+    select max(data_date) as data_date
     from quality.segment_size_history
-    where table_name = $table_name and run_id <> $run_id
-    group by run_id, data_date
-),
-
-latest as (
-    select run_id, data_date
-    from earlier_runs
-    order by recorded_at desc
-    limit 1
+    where table_name = $table_name and data_date < $data_date
 )
 
 select history.run_id, history.data_date, history.dimension, history.value, history.n
 from quality.segment_size_history as history
-inner join latest on history.run_id = latest.run_id
+inner join latest on history.data_date = latest.data_date
 where history.table_name = $table_name
 order by history.dimension, history.value;
