@@ -83,7 +83,11 @@ def copy_state(src: RunFolders, dst: RunFolders) -> None:
         if path.name == src.log.name:
             continue
         target = dst.root / path.name
-        shutil.copytree(path, target) if path.is_dir() else shutil.copy2(path, target)
+        if path.is_dir() and not path.is_symlink():
+            # links stay links: exports point `latest` at a run folder and replace the link atomically
+            shutil.copytree(path, target, symlinks=True)
+        else:
+            shutil.copy2(path, target, follow_symlinks=False)
 
 
 def run_nightly(phase: str, folders: RunFolders, landing: Path, data_date: dt.date, timeout_s: float) -> NightlyResult:

@@ -21,14 +21,13 @@ import pytest
 
 from bench.data import BenchDataError, child_env, link_tree, prepare_data
 from bench.floor import measure_read_floor
-from bench.nightly import NightlyResult, RunFolders, read_step_timings, run_nightly
+from bench.nightly import NightlyResult, RunFolders, copy_state, read_step_timings, run_nightly
 from bench.process_tree import PeakRssSampler, descendants, tree_rss_bytes
 from bench.report import REQUIRED_KEYS, asset_shares, evaluate_targets, render_markdown
 from workflows.settings import REPO_ROOT
 
 SCALE = 0.002  # 200 accounts, 2,000 contacts
 PHASES = ("full", "incremental", "full_30d", "incremental_30d")
-E2E = pytest.mark.xdist_group("bench_e2e")  # meant to keep these on one worker (see bench_run)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +53,8 @@ def bench_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     return subprocess.CompletedProcess(["bench.run"], result["returncode"], result["stdout"], result["stderr"]), bench_dir
 
 
-@E2E
+@pytest.mark.slow
+@pytest.mark.xdist_group("bench_e2e")
 def test_report_files_have_required_keys_and_sane_values(bench_run):
     done, bench_dir = bench_run
     report_path, md_path = bench_dir / "report.json", bench_dir / "report.md"
@@ -93,7 +93,8 @@ def test_report_files_have_required_keys_and_sane_values(bench_run):
     assert report["data"]["changed_history_days"] == []
 
 
-@E2E
+@pytest.mark.slow
+@pytest.mark.xdist_group("bench_e2e")
 def test_console_prints_targets_and_shares(bench_run):
     done, _ = bench_run
     assert "Targets:" in done.stdout
@@ -101,7 +102,8 @@ def test_console_prints_targets_and_shares(bench_run):
     assert "top assets by time" in done.stdout
 
 
-@E2E
+@pytest.mark.slow
+@pytest.mark.xdist_group("bench_e2e")
 def test_data_is_reused_with_same_args_and_landings_hold_links(bench_run):
     _, bench_dir = bench_run
     landings = prepare_data(bench_dir, SCALE, dt.date(2026, 10, 31), history_days=14, short_days=3)
@@ -127,6 +129,7 @@ def test_bad_scale_is_refused(tmp_path):
     assert done.returncode == 2 and "--scale 0: must be above 0" in done.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.xdist_group("bench_failure")  # a nightly start costs ~15 s: beside the end-to-end run
 def test_failed_nightly_run_is_recorded_with_its_error(tmp_path):
     landing = tmp_path / "landing"
@@ -172,6 +175,21 @@ def test_step_timings_come_from_the_instance_and_split_multi_asset_steps(tmp_pat
 def test_step_timings_without_an_instance_say_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="created no Dagster instance"):
         read_step_timings(tmp_path, NightlyResult("full", False, 1.0, 1, 1, "2026-10-31"))
+
+
+def test_copy_state_keeps_links_and_leaves_the_log(tmp_path):
+    src, dst = RunFolders(tmp_path / "full"), RunFolders(tmp_path / "incremental")
+    run_dir = src.exports / "audience" / "google_ads" / "2026-10-31-01"
+    run_dir.mkdir(parents=True)
+    (run_dir / "audience.csv").write_text("email\n")
+    (run_dir.parent / "latest").symlink_to(run_dir.name)
+    src.warehouse.write_bytes(b"duckdb")
+    src.log.write_text("full run log")
+    copy_state(src, dst)
+    latest = dst.exports / "audience" / "google_ads" / "latest"
+    assert latest.is_symlink() and latest.readlink() == Path("2026-10-31-01")
+    assert (latest / "audience.csv").read_text() == "email\n"
+    assert dst.warehouse.read_bytes() == b"duckdb" and not dst.log.exists()
 
 
 def _landing(tmp_path: Path) -> Path:
