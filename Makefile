@@ -39,7 +39,7 @@ run: sample
 	@$(BIN)/python -m workflows.cli run
 
 test: setup browser-deps
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ui: setup
 	@echo "Dagster UI on http://127.0.0.1:$(UI_PORT) (Ctrl-C stops it and its daemon)"

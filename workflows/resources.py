@@ -20,7 +20,7 @@ from workflows.settings import Settings
 def duckdb_config(path: str) -> dict[str, str]:
     """DuckDB settings for the warehouse: a memory ceiling (DuckDB spills to disk beyond it instead of
     taking 80% of the machine) and a spill folder next to the warehouse file."""
-    config = {"memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT", "").strip() or "3GB"}
+    config = {"memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT", "").strip() or "8GB"}
     config["temp_directory"] = str(Path(path).with_suffix(".tmp"))
     threads = os.environ.get("DUCKDB_THREADS", "").strip()
     if threads:
