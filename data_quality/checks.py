@@ -96,14 +96,14 @@ def build_expectation_check(table: str) -> AssetChecksDefinition:
 
 
 def build_drift_check(table: str, dimensions: tuple[str, ...]) -> AssetChecksDefinition:
-    """A warning check comparing segment sizes per dimension with the last run that built them."""
+    """A warning check comparing segment sizes per dimension with the newest earlier night that recorded them (a re-run of a night compares with the night before)."""
     schema, name = table.split(".")
 
     @asset_check(
         asset=_key(table),
         name=f"{name}_size_drift",
         blocking=False,
-        description=f"Segment sizes per {', '.join(dimensions)} against the last run; warns on a change "
+        description=f"Segment sizes per {', '.join(dimensions)} against the newest earlier night; warns on a change "
                     "beyond config/quality.yaml drift.max_change_percent.",
     )
     def _drift(context: AssetCheckExecutionContext, warehouse: Warehouse, folders: Folders) -> AssetCheckResult:
