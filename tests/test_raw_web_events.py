@@ -194,3 +194,34 @@ def test_a_larger_day_keeps_line_numbers_aligned(tmp_path, con):
     assert counts.rows_loaded + counts.rows_quarantined == 60_000 and counts.rows_quarantined == 15
     misplaced = con.execute("select count(*) from raw.web_events where message_id <> 'm' || _line").fetchone()[0]
     assert misplaced == 0
+
+
+def test_a_batch_of_many_days_keeps_each_files_lines_and_rejects_apart(tmp_path, con):
+    """Several days in one read: line numbers, rejects and load_log rows stay per file."""
+    days = [DAY1 + dt.timedelta(days=i) for i in range(5)]
+    expected_bad = {}
+    for i, day in enumerate(days):
+        lines = [event(f"{day}-{n}") for n in range(1, 8)]
+        lines.insert(i, BAD_LINES[-1][0])  # bad UTF-8 at a different line in every file
+        lines.insert(6 - i, b"{oops")
+        write_day(tmp_path, day, lines)
+        expected_bad[day] = [n for n, text in enumerate(lines, 1) if text in (BAD_LINES[-1][0], b"{oops")]
+    counts = load_web_events(con, tmp_path, loaded_at=LOADED_AT)
+    assert (counts.rows_loaded, counts.rows_quarantined, counts.files_read) == (35, 10, 5)
+    for day in days:
+        lines = con.execute("select list(_line order by _line) from raw.web_events where event_date = ?", [day]).fetchone()[0]
+        bad = con.execute("select list(line order by line) from raw.quarantine where event_date = ?", [day]).fetchone()[0]
+        assert bad == expected_bad[day] and sorted(lines + bad) == list(range(1, 10))
+        assert con.execute("select list(message_id order by _line) from raw.web_events where event_date = ?",
+                           [day]).fetchone()[0] == [f"{day}-{n}" for n in range(1, 8)]
+    log = con.execute("select event_date, rows_loaded, rows_quarantined from raw.load_log order by event_date").fetchall()
+    assert log == [(day, 7, 2) for day in days]
+
+
+def test_batches_cut_by_bytes_and_files(tmp_path):
+    from assets.raw.web_events_load import batches
+    files = {DAY1 + dt.timedelta(days=i): write_day(tmp_path, DAY1 + dt.timedelta(days=i), [b"x" * 99]) for i in range(5)}
+    assert [len(b) for b in batches(files, max_bytes=250, max_files=10)] == [2, 2, 1]
+    assert [len(b) for b in batches(files, max_bytes=10_000, max_files=3)] == [3, 2]
+    assert [len(b) for b in batches(files, max_bytes=50, max_files=10)] == [1, 1, 1, 1, 1]  # a big file alone
+    assert [d for b in batches(files) for d, _ in b] == sorted(files)

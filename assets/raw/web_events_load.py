@@ -1,10 +1,11 @@
 """Load web event day files (`web/events/YYYY-MM-DD.jsonl`, Segment spec) into raw.web_events.
 
-Per day, in its own transaction: the day's rows in raw.web_events and raw.quarantine are replaced
-(idempotent), and raw.load_log records the file's size and modification time. Incremental by default:
+Day files are loaded in batches (one read, one transaction per batch): each day's rows in
+raw.web_events and raw.quarantine are replaced (idempotent), and raw.load_log records the file's size
+and modification time. Incremental by default:
 a day whose file has the same size and mtime as at its last load is skipped. `days` + `force=True`
 reloads a chosen range (backfill). Every line ends up in raw.web_events or raw.quarantine
-(`sql/raw/load_web_events_day.sql`); duplicates are kept for staging to dedupe by messageId.
+(`sql/raw/read_event_lines.sql`, `sql/raw/load_web_event_days.sql`); duplicates are kept for staging to dedupe by messageId.
 A day file that disappears from the landing folder keeps its loaded rows (the warehouse is the
 history; the landing folder may be pruned).
 """
@@ -55,32 +56,59 @@ def event_day_files(landing_dir: Path) -> dict[dt.date, Path]:
     return files
 
 
-def _unchanged(con: duckdb.DuckDBPyConnection, day: dt.date, path: Path) -> bool:
-    row = con.execute(
-        "select file_size, file_mtime from raw.load_log where source = ? and event_date = ?", [WEB_SOURCE, day]
-    ).fetchone()
-    return row is not None and row[0] == path.stat().st_size and row[1] == file_mtime(path)
+# A batch of day files is read by one statement and committed in one transaction: big enough that a
+# full history loads at DuckDB's read speed, small enough that a batch's text fits in memory.
+BATCH_BYTES = 1 << 30
+BATCH_FILES = 64
+DROP_TEMP_TABLES = "; ".join(f"drop table if exists {t}" for t in (
+    "web_batch_files", "web_lines_read", "web_file_starts", "web_rejects", "web_line_steps", "web_parsed",
+    "web_quarantined", "web_reject_errors", "web_reject_scans"))
 
 
-def load_event_day(con: duckdb.DuckDBPyConnection, day: dt.date, path: Path, loaded_at: dt.datetime) -> LoadCounts:
-    """Replace one day's rows (raw.web_events, its quarantine rows, its load_log row) in one transaction."""
-    params = {
-        "path": str(path), "source_file": str(path), "event_date": day, "loaded_at": loaded_at,
-        "file_size": path.stat().st_size, "file_mtime": file_mtime(path),
-    }
+def _loaded_files(con: duckdb.DuckDBPyConnection) -> dict[dt.date, tuple[int, dt.datetime]]:
+    rows = con.execute(
+        "select event_date, file_size, file_mtime from raw.load_log where source = ? and event_date is not null",
+        [WEB_SOURCE],
+    ).fetchall()
+    return {day: (size, mtime) for day, size, mtime in rows}
+
+
+def batches(files: dict[dt.date, Path], max_bytes: int = BATCH_BYTES, max_files: int = BATCH_FILES) -> list[list[tuple[dt.date, Path]]]:
+    """Day files in date order, cut into batches of at most `max_bytes` (a bigger file is a batch of
+    its own) and `max_files`."""
+    out: list[list[tuple[dt.date, Path]]] = []
+    size = 0
+    for day, path in sorted(files.items()):
+        n = path.stat().st_size
+        if not out or size + n > max_bytes or len(out[-1]) >= max_files:
+            out.append([])
+            size = 0
+        out[-1].append((day, path))
+        size += n
+    return out
+
+
+def load_event_days(con: duckdb.DuckDBPyConnection, days: list[tuple[dt.date, Path]], loaded_at: dt.datetime) -> LoadCounts:
+    """Replace the rows of these days (raw.web_events, their quarantine rows, their load_log rows) in
+    one transaction, reading all their files with one statement."""
+    files = [{"path": str(path), "event_date": day, "file_size": path.stat().st_size, "file_mtime": file_mtime(path)}
+             for day, path in days]
     con.begin()
     try:
-        run_sql(con, "raw/read_event_lines", params)
-        run_sql(con, "raw/load_web_events_day", params)
+        con.execute("create or replace temp table web_batch_files as select unnest($files, recursive := true)",
+                    {"files": files})
+        run_sql(con, "raw/read_event_lines", {"paths": [f["path"] for f in files]})
+        run_sql(con, "raw/load_web_event_days", {"loaded_at": loaded_at})
         loaded, quarantined = con.execute(
-            "select rows_loaded, rows_quarantined from raw.load_log where source = ? and event_date = ?", [WEB_SOURCE, day]
+            "select sum(rows_loaded)::bigint, sum(rows_quarantined)::bigint from raw.load_log "
+            "where source = ? and event_date in (select event_date from web_batch_files)", [WEB_SOURCE]
         ).fetchone()
-        con.execute("drop table if exists web_lines_read; drop table if exists web_line_steps; drop table if exists web_parsed")
+        con.execute(DROP_TEMP_TABLES)
         con.commit()
     except BaseException:
         con.rollback()
         raise
-    return LoadCounts(loaded, quarantined, 1, 0, ("segment",))
+    return LoadCounts(loaded, quarantined, len(days), 0, ("segment",))
 
 
 def load_web_events(
@@ -102,10 +130,13 @@ def load_web_events(
         loaded_at = loaded_at.astimezone(dt.timezone.utc).replace(tzinfo=None)
     create_raw_tables(con)
     run_sql(con, "raw/macros")
-    total = LoadCounts()
-    for day, path in sorted(files.items()):
-        if not force and _unchanged(con, day, path):
-            total += LoadCounts(files_skipped=1)
-            continue
-        total += load_event_day(con, day, path, loaded_at)
+    if not force:
+        loaded = _loaded_files(con)
+        unchanged = {d for d, p in files.items() if loaded.get(d) == (p.stat().st_size, file_mtime(p))}
+        files = {d: p for d, p in files.items() if d not in unchanged}
+    else:
+        unchanged = set()
+    total = LoadCounts(files_skipped=len(unchanged))
+    for batch in batches(files):
+        total += load_event_days(con, batch, loaded_at)
     return total

@@ -1,16 +1,24 @@
--- grain: one raw.web_events row per line of one day file (web/events/YYYY-MM-DD.jsonl) that is a JSON
--- object with a messageId and a parseable timestamp; duplicates are kept (staging dedupes by
--- messageId). Every other line goes to raw.quarantine (source 'web_events', event_date = the day).
--- Re-loading a day replaces exactly that day's rows in both tables.
+-- grain: one raw.web_events row per line of a batch of day files (web/events/YYYY-MM-DD.jsonl, in
+-- temp table web_batch_files: path, event_date, file_size, file_mtime) that is a JSON object with a
+-- messageId and a parseable timestamp; duplicates are kept (staging dedupes by messageId). Every
+-- other line goes to raw.quarantine (source 'web_events', event_date = the file's day).
+-- Re-loading a day replaces exactly that day's rows in both tables, and its raw.load_log row.
 create or replace temp table web_parsed as
 with source as (
-    select l._row + coalesce(s.skipped, 0) as _line, l.text, json_valid(l.text) as is_json
-    from web_lines_read as l
-    asof left join web_line_steps as s on l._row > s.read_before
+    select r.source_file, r.event_date, r._row + coalesce(s.skipped, 0) as _line, r.text, json_valid(r.text) as is_json
+    from (
+        select l.source_file, b.event_date, l._global_row - f.rows_before as _row, l.text
+        from web_lines_read as l
+        join web_file_starts as f using (source_file)
+        join web_batch_files as b on b.path = l.source_file
+    ) as r
+    asof left join web_line_steps as s on r.source_file = s.source_file and r._row > s.read_before
 ),
 objects as (
     -- valid JSON that starts with "{" is an object; one from_json parse extracts every field
     select
+        source_file,
+        event_date,
         _line,
         text,
         is_json,
@@ -29,6 +37,8 @@ objects as (
 ),
 typed as (
     select
+        source_file,
+        event_date,
         _line,
         text,
         is_json,
@@ -73,40 +83,46 @@ checked as (
 select * exclude (text), case when _problem <> '' then left(text, 10000) end as raw_text
 from checked;
 
-delete from raw.web_events where event_date = $event_date;
+delete from raw.web_events where event_date in (select event_date from web_batch_files);
 insert into raw.web_events
 select
-    $event_date, message_id, type, event, anonymous_id, user_id, ts, page_url, page_path, page_referrer,
+    event_date, message_id, type, event, anonymous_id, user_id, ts, page_url, page_path, page_referrer,
     page_title, campaign_source, campaign_medium, campaign_name, campaign_term, campaign_content,
-    user_agent, traits_email, properties, $source_file, _line, 'segment', null::json, $loaded_at
+    user_agent, traits_email, properties, source_file, _line, 'segment', null::json, $loaded_at
 from web_parsed
-where _problem = '';
+where _problem = ''
+order by event_date, _line;
 
-delete from raw.quarantine where source = 'web_events' and event_date = $event_date;
+create or replace temp table web_quarantined as
+select 'web_events' as source, source_file, _line as line, _problem as reason, raw_text, event_date
+from web_parsed
+where _problem <> ''
+union all
+select 'web_events', r.source_file, r.line,
+       case r.error_type
+           when 'INVALID ENCODING' then 'bad encoding: not valid UTF-8'
+           when 'LINE SIZE OVER MAXIMUM' then 'line too long'
+           when 'TOO MANY COLUMNS' then 'broken JSON: control character chr(1) in the line'
+           else 'unreadable line: ' || lower(r.error_type)
+       end,
+       left(r.csv_line, 10000), b.event_date
+from web_rejects as r
+join web_batch_files as b on b.path = r.source_file;
+
+delete from raw.quarantine where source = 'web_events' and event_date in (select event_date from web_batch_files);
 insert into raw.quarantine (source, source_file, line, reason, raw_text, event_date, loaded_at)
-select source, source_file, line, reason, raw_text, event_date, loaded_at
-from (
-    select 'web_events' as source, $source_file as source_file, _line as line, _problem as reason,
-           raw_text, $event_date as event_date, $loaded_at as loaded_at
-    from web_parsed
-    where _problem <> ''
-    union all
-    select 'web_events', $source_file, line::bigint,
-           case error_type::varchar
-               when 'INVALID ENCODING' then 'bad encoding: not valid UTF-8'
-               when 'LINE SIZE OVER MAXIMUM' then 'line too long'
-               when 'TOO MANY COLUMNS' then 'broken JSON: control character chr(1) in the line'
-               else 'unreadable line: ' || lower(error_type::varchar)
-           end,
-           left(csv_line, 10000), $event_date, $loaded_at
-    from web_reject_errors
-)
-order by line;
+select source, source_file, line, reason, raw_text, event_date, $loaded_at
+from web_quarantined
+order by event_date, line;
 
-delete from raw.load_log where source = 'web_events' and event_date = $event_date;
+delete from raw.load_log where source = 'web_events' and event_date in (select event_date from web_batch_files);
 insert into raw.load_log (source, source_file, event_date, file_size, file_mtime, rows_loaded, rows_quarantined, loaded_at)
 select
-    'web_events', $source_file, $event_date, $file_size, $file_mtime,
-    (select count(*) from raw.web_events where event_date = $event_date),
-    (select count(*) from raw.quarantine where source = 'web_events' and event_date = $event_date),
-    $loaded_at;
+    'web_events', b.path, b.event_date, b.file_size, b.file_mtime,
+    coalesce(loaded.n, 0), coalesce(quarantined.n, 0), $loaded_at
+from web_batch_files as b
+left join (select source_file, count(*) as n from web_parsed where _problem = '' group by all) as loaded
+    on loaded.source_file = b.path
+left join (select source_file, count(*) as n from web_quarantined group by all) as quarantined
+    on quarantined.source_file = b.path
+order by b.event_date;
