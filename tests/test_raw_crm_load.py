@@ -373,3 +373,22 @@ def test_hubspot_deals_type_and_won_flag(tmp_path, con):
     assert con.execute("select opportunity_id, account_id, type, is_won, amount, _format from raw.opportunities order by 1"
                        ).fetchall() == [("7001", "9001", "upsell", True, 1200.0, "hubspot"),
                                         ("7002", None, "new_business", False, None, "hubspot")]
+
+
+def test_every_employee_count_form_the_size_bands_accept_loads(tmp_path, con):
+    """raw accepts exactly the text forms that config/company_size.yaml documents (and segments band)."""
+    from assets.segments.company_size import employee_count_lower_bound
+    import polars as pl
+
+    forms = ["250.0", "51 to 200", "51-200 employees", "10 001", "1,200", " 75 ", "51–200", "10,001+", "200 Employees"]
+    bad = ["lots", "n/a", "50-", "1,5 to"]
+    base = GOOD["accounts"][0]
+    rows = [[f"E{i}", *base[1:4], value, *base[5:]] for i, value in enumerate(forms + bad)]
+    counts = load_crm(con, landing(tmp_path, accounts=rows), LOADED_AT)
+    assert (counts["accounts"].rows_loaded, counts["accounts"].rows_quarantined) == (len(forms), len(bad))
+    loaded = [r[0] for r in con.execute("select employee_count from raw.accounts order by account_id").fetchall()]
+    assert sorted(loaded) == sorted(f.strip() for f in forms)
+    lower = pl.DataFrame({"v": forms}).select(employee_count_lower_bound(pl.col("v"))).to_series().to_list()
+    assert None not in lower  # and every loaded form gets a band
+    reasons = [r[0] for r in con.execute("select reason from raw.quarantine where source = 'accounts'").fetchall()]
+    assert all(r.startswith("not an employee count") for r in reasons) and len(reasons) == len(bad)

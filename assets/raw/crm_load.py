@@ -32,6 +32,7 @@ from assets.raw.vendor_formats import (
     load_vendor_formats,
     read_csv_header,
 )
+from assets.segments.company_size import EMPLOYEE_COUNT
 from assets.sql_files import run_sql
 
 BLANK_LINE = re.compile(rb"\n(?=\r?\n)")
@@ -195,7 +196,8 @@ def load_crm(
                 run_sql(con, "raw/read_crm_file", {"path": str(path), "columns": columns, "blank_lines": blank_lines(path)})
             mapped_relation(con, entity, fmt).create_view("crm_mapped", replace=True)
             source_file = str(path) if fmt else None
-            params = {"source_file": source_file, "format": fmt.vendor if fmt else None, "loaded_at": loaded_at, **booleans}
+            params = {"source_file": source_file, "format": fmt.vendor if fmt else None, "loaded_at": loaded_at,
+                      "employee_count_pattern": EMPLOYEE_COUNT, **booleans}
             run_sql(con, f"raw/load_{entity}", params)  # entity is one of CRM_ENTITIES: a fixed file name
             run_sql(con, "raw/quarantine_csv_rejects", {"source": entity, "source_file": source_file, "loaded_at": loaded_at})
             loaded = con.execute("select count(*) from crm_typed where _problems = ''").fetchone()[0]

@@ -17,7 +17,7 @@ checked as (
         * exclude (raw_text),
         concat_ws('; ',
             case when account_id is null then 'missing account_id' end,
-            case when not raw_is_employee_count(employee_count)
+            case when not raw_is_employee_count(employee_count, $employee_count_pattern)
                 then 'not an employee count (integer or range) in employee_count: ''' || left(employee_count, 200) || '''' end,
             raw_bad_value('not a number', 'annual_revenue', annual_revenue, annual_revenue_value),
             raw_bad_value('unparseable date', 'created_at', created_at, created_at_value)

@@ -35,9 +35,14 @@ create or replace temp macro raw_boolean(v, true_values, false_values) as (
     end
 );
 
--- An employee count as given: an integer or a range ("51-200", "10001+", "1,000-5,000").
-create or replace temp macro raw_is_employee_count(v) as (
-    regexp_full_match(v, '(\d+|\d{1,3}(,\d{3})+)( ?[-–] ?(\d+|\d{1,3}(,\d{3})+)|\+)?')
+-- An employee count as given: a number or a range ("51-200", "10001+", "1,000-5,000", "51 to 200",
+-- "250.0", "10 001", "51-200 employees"). `pattern` is assets.segments.company_size.EMPLOYEE_COUNT,
+-- applied after the same clean-up (case, thousands separators), so raw accepts what segments band.
+create or replace temp macro raw_is_employee_count(v, pattern) as (
+    regexp_matches(
+        regexp_replace(replace(lower(trim(v)), ',', ''), '(\d)[\s\x{00a0}'']+(\d)', '\1\2', 'g'),
+        pattern
+    )
 );
 
 -- The quarantine reason for a value that is present but did not parse, else NULL.
