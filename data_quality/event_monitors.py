@@ -92,7 +92,8 @@ class VolumeVerdict:
 
 def volume_verdict(counts: pl.DataFrame, tolerance_percent: float, min_baseline_days: int) -> VolumeVerdict:
     """Pure: `counts` has one row per day (event_date, n); the newest day is compared with the
-    median of the others. Days without any events are absent from `counts` (no data, not zero)."""
+    median of the others. The data date is always present (n = 0 when nothing landed, see
+    `daily_event_counts`); other days without events are absent (no data, not zero)."""
     if counts.is_empty():
         return VolumeVerdict(None, None, None, 0, tolerance_percent, min_baseline_days)
     ordered = counts.sort("event_date")
@@ -103,5 +104,6 @@ def volume_verdict(counts: pl.DataFrame, tolerance_percent: float, min_baseline_
 
 
 def daily_event_counts(con: duckdb.DuckDBPyConnection, as_of: dt.date, baseline_days: int) -> pl.DataFrame:
-    """Events per day from `baseline_days` days before the data date up to it."""
+    """Events per day from `baseline_days` days before the data date up to it; the data date is
+    always a row (n = 0 when none of its events landed), so an empty night is compared, not skipped."""
     return run_sql(con, "quality/daily_event_counts", {"as_of": as_of, "days": baseline_days}).pl()

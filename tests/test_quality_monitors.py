@@ -122,3 +122,22 @@ def test_freshness_verdict():
     assert not stale.passed and stale.age_days == 5 and "freshness.max_age_days" in stale.message
     nothing = freshness_verdict(None, AS_OF, max_age_days=2)
     assert not nothing.passed and "empty" in nothing.message
+
+
+def test_an_empty_data_date_counts_as_zero_events_and_is_flagged(con):
+    """A night whose event file never landed is the anomaly itself: it is a row with n = 0."""
+    con.execute("create table raw.web_events (event_date date, message_id varchar)")
+    con.execute("""insert into raw.web_events select date '2026-03-14' - (i % 14)::integer, 'm' || i
+                   from range(1400) t(i)""")        # 100 events on each of the 14 days before AS_OF
+    counts = daily_event_counts(con, AS_OF, 14)
+    assert counts.row(-1) == (AS_OF, 0) and counts.height == 15
+    verdict = volume_verdict(counts, tolerance_percent=50, min_baseline_days=7)
+    assert verdict.day == AS_OF and verdict.n == 0 and verdict.baseline_median == 100
+    assert verdict.anomalous and verdict.change_percent == -100.0 and "outside" in verdict.message
+    # A gap inside the baseline stays a gap (no zero pulled into the median).
+    con.execute("delete from raw.web_events where event_date = date '2026-03-10'")
+    assert date_missing(daily_event_counts(con, AS_OF, 14), dt.date(2026, 3, 10))
+
+
+def date_missing(counts: pl.DataFrame, day: dt.date) -> bool:
+    return day not in counts["event_date"].to_list()
