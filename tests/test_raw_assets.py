@@ -80,3 +80,58 @@ def test_structural_error_fails_the_run_without_retry_and_without_changes(tmp_pa
     assert not (tmp_path / "warehouse.duckdb").exists() or duckdb.connect(
         str(tmp_path / "warehouse.duckdb")).execute(
         "select count(*) from information_schema.tables where table_schema = 'raw'").fetchone()[0] == 0
+
+
+def raw_tables(tmp_path: Path) -> dict[str, list[tuple]]:
+    """Every raw table's rows (empty when the warehouse or the table does not exist yet)."""
+    path = tmp_path / "warehouse.duckdb"
+    if not path.exists():
+        return {}
+    with duckdb.connect(str(path), read_only=True) as con:
+        names = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw' order by 1").fetchall()]
+        return {n: con.table(f"raw.{n}").order("all").fetchall() for n in names}
+
+
+def failure_messages(result) -> list[str]:
+    return [e.step_failure_data.error.message + str(e.step_failure_data.user_failure_data)
+            for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+
+
+def test_a_broken_crm_file_stops_the_web_load_too_before_any_table_changes(tmp_path):
+    """Whichever raw asset runs first, a structural problem anywhere changes no raw table."""
+    root = make_landing(tmp_path)
+    assert materialize(RAW_ASSETS, resources=resources(tmp_path)).success
+    before = raw_tables(tmp_path)
+    write_day(root, dt.date(2026, 3, 3), [event("d3", "2026-03-03T08:00:00Z")])  # new day: would load
+    (root / "crm" / "contacts.csv").write_text("first_name,last_name\nAnn,Lee\n")
+    result = materialize(RAW_ASSETS, resources=resources(tmp_path), raise_on_error=False)
+    assert not result.success
+    messages = failure_messages(result)
+    assert len(messages) == 2 and all("contacts.csv: not a recognised contacts export" in m for m in messages)
+    assert raw_tables(tmp_path) == before
+
+
+def test_an_empty_or_misnamed_day_file_stops_the_crm_load_too(tmp_path):
+    root = make_landing(tmp_path)
+    assert materialize(RAW_ASSETS, resources=resources(tmp_path)).success
+    before = raw_tables(tmp_path)
+    (root / "web" / "events" / "2026-03-02.jsonl").write_bytes(b"")  # truncated: would delete the day
+    (root / "web" / "events" / "march.jsonl").write_text("{}\n")
+    rows = [list(r) for r in GOOD["accounts"]][:1]  # a changed CRM snapshot: would replace raw.accounts
+    write_csv(root / "crm" / "accounts.csv", list(CANONICAL_COLUMNS["accounts"]), rows)
+    result = materialize(RAW_ASSETS, resources=resources(tmp_path), raise_on_error=False)
+    assert not result.success
+    for message in failure_messages(result):
+        assert "2026-03-02.jsonl: the day file is empty" in message and "march.jsonl: not a day file" in message
+    assert raw_tables(tmp_path) == before
+
+
+def test_ingestion_steps_retry_as_config_pipeline_yaml_says():
+    from workflows.pipeline_config import load_pipeline_config
+
+    config = load_pipeline_config()
+    for asset_def in (raw_crm, raw_web_events):
+        policy = asset_def.op.retry_policy
+        assert (policy.max_retries, policy.delay) == (config.max_retries, config.retry_delay_s)
+        assert policy.backoff.value == "EXPONENTIAL"

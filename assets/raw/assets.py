@@ -19,7 +19,9 @@ from dagster import (
 from assets.metadata import distribution_md, table_metadata
 from assets.raw.crm_load import load_crm
 from assets.raw.landing import CRM_ENTITIES, LandingFileError, LoadCounts, create_raw_tables
-from assets.raw.web_events_load import event_day_files, load_web_events
+from assets.raw.landing_check import check_landing
+from assets.raw.web_events_load import load_web_events
+from workflows.pipeline_config import load_pipeline_config
 from workflows.resources import Folders, Warehouse
 
 GROUP = "raw"
@@ -45,6 +47,17 @@ def _counts_metadata(counts: LoadCounts) -> dict:
     }
 
 
+def ingestion_retry_policy() -> RetryPolicy:
+    """Retries of the ingestion steps from config/pipeline.yaml (`retries`), with exponential backoff.
+    Transient IO (a landing share that blips, a file still being copied) is worth a retry; a
+    structurally wrong file is not (LandingFileError -> Failure(allow_retries=False))."""
+    config = load_pipeline_config()
+    return RetryPolicy(max_retries=config.max_retries, delay=config.retry_delay_s, backoff=Backoff.EXPONENTIAL)
+
+
+INGESTION_RETRIES = ingestion_retry_policy()
+
+
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
@@ -55,14 +68,17 @@ def _utc_now() -> dt.datetime:
         for entity in CRM_ENTITIES
     ],
     name="raw_crm",
+    retry_policy=INGESTION_RETRIES,
 )
 def raw_crm(context: AssetExecutionContext, warehouse: Warehouse, folders: Folders):
     """Load the CRM snapshots (`crm/*.csv`) into the five raw CRM tables in one transaction.
 
-    Every file is checked first (missing/empty required file, unrecognised header, missing required
-    column -> the run stops with one error naming file and column, no table changed). Bad rows go to
-    raw.quarantine. Formats (canonical, hubspot, salesforce) are detected per file by header."""
+    The whole landing folder is checked first (missing/empty required file, unrecognised header,
+    missing required column, an empty or misnamed web day file -> the run stops with one error naming
+    every file and column, no table changed). Bad rows go to raw.quarantine. Formats (canonical,
+    hubspot, salesforce) are detected per file by header."""
     try:
+        check_landing(folders.landing, folders.config)
         with warehouse.connect() as con:
             counts = load_crm(con, folders.landing, _utc_now(), config_dir=folders.config)
             for entity in CRM_ENTITIES:
@@ -97,21 +113,21 @@ def _config_date(value: str | None, name: str) -> dt.date | None:
     key=AssetKey(["raw", "web_events"]),
     group_name=GROUP,
     kinds={"duckdb"},
-    # Transient IO (a landing share that blips, a locked file) is worth a retry; a bad file is not
-    # (LandingFileError -> Failure(allow_retries=False)).
-    retry_policy=RetryPolicy(max_retries=3, delay=5, backoff=Backoff.EXPONENTIAL),
+    retry_policy=INGESTION_RETRIES,
 )
 def raw_web_events(context: AssetExecutionContext, config: WebEventsLoadConfig, warehouse: Warehouse, folders: Folders):
     """One row per line of a web event day file (`web/events/YYYY-MM-DD.jsonl`, Segment spec) that is a
     JSON object with messageId and timestamp; `event_date` from the file name. Duplicates kept (staging
     dedupes by messageId); broken lines go to raw.quarantine. Incremental: unchanged day files are
-    skipped (raw.load_log); a start/end date in the run config forces a reload of that range.
+    skipped (raw.load_log); a start/end date in the run config forces a reload of that range. The
+    whole landing folder (CRM files too) is checked before anything is loaded.
     Used by staging.events, sessions and identity_map."""
     start, end = _config_date(config.start_date, "start_date"), _config_date(config.end_date, "end_date")
     try:
+        _, day_files = check_landing(folders.landing, folders.config)
         days = None
         if start or end:
-            days = [d for d in event_day_files(folders.landing)
+            days = [d for d in day_files
                     if (start is None or d >= start) and (end is None or d <= end)]
             context.log.info(f"backfill: reloading {len(days)} day file(s) between {start or '...'} and {end or '...'}")
         with warehouse.connect() as con:

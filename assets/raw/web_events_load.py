@@ -31,8 +31,8 @@ def events_dir(landing_dir: Path) -> Path:
 
 
 def event_day_files(landing_dir: Path) -> dict[dt.date, Path]:
-    """Every day file by its date. A file whose name is not `YYYY-MM-DD.jsonl` (a real date) ->
-    LandingFileError naming it (hidden files such as .DS_Store are ignored)."""
+    """Every day file by its date. A file whose name is not `YYYY-MM-DD.jsonl` (a real date), or an
+    empty one -> LandingFileError naming it (hidden files such as .DS_Store are ignored)."""
     folder = events_dir(landing_dir)
     if not folder.is_dir():
         return {}
@@ -49,6 +49,10 @@ def event_day_files(landing_dir: Path) -> dict[dt.date, Path]:
         if day is None:
             problems.append((path, "not a day file: name it YYYY-MM-DD.jsonl (the UTC date of its events), "
                                    "or move it out of web/events/"))
+        elif path.stat().st_size == 0:
+            # loading it would silently replace the day's events with nothing
+            problems.append((path, "the day file is empty; land the day's events again (or delete the file "
+                                   "if that day really had none)"))
         else:
             files[day] = path
     if problems:
