@@ -166,7 +166,8 @@ def contact_segments(warehouse: Warehouse, folders: Folders) -> MaterializeResul
                     lead_source_channel_expr(pl.col("lead_source"), rules=channel_rules),
                 ).alias("lead_source_channel"),
                 pl.col("content_interests").fill_null(pl.lit([], dtype=pl.List(pl.String))),
-                pl.col("company_size_band").fill_null("unknown"),
+                # a contact without a (known) account: the size is unknown, band and tier alike
+                pl.col("company_size_band", "company_tier").fill_null("unknown"),
                 pl.col("is_customer", "upsell_candidate").fill_null(False),
             )
             .with_columns(nurture_track_expr(pl.col("content_interests"), rules=content_rules).alias("nurture_track"))
@@ -185,7 +186,14 @@ def contact_segments(warehouse: Warehouse, folders: Folders) -> MaterializeResul
             **metadata,
             "contacts_with_web_touch": MetadataValue.int(int(segments["first_touch_channel"].is_not_null().sum())),
             "distribution/lead_source_channel": counts(segments, "lead_source_channel"),
+            "distribution/first_touch_channel": counts(segments, "first_touch_channel"),
+            "distribution/last_touch_channel": counts(segments, "last_touch_channel"),
             "distribution/nurture_track": counts(segments, "nurture_track"),
             "distribution/persona_function": counts(segments, "persona_function"),
+            "distribution/persona_seniority": counts(segments, "persona_seniority"),
+            "distribution/company_tier": counts(segments, "company_tier"),
+            "customer_share": MetadataValue.float(round(float(segments["is_customer"].mean()), 4) if segments.height else 0.0),
+            "upsell_candidate_share": MetadataValue.float(
+                round(float(segments["upsell_candidate"].mean()), 4) if segments.height else 0.0),
         }
     )
