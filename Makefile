@@ -21,7 +21,7 @@ SCALE ?= 1
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv 2>/dev/null
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9 2>/dev/null
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python --compile-bytecode requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
