@@ -34,9 +34,13 @@ from workflows.resources import Folders, Warehouse
 CHECKED_TABLES: tuple[str, ...] = (
     "raw.accounts",
     "raw.contacts",
+    "raw.opportunities",
+    "raw.subscriptions",
     "raw.web_events",
     "staging.accounts",
     "staging.contacts",
+    "staging.opportunities",
+    "staging.subscriptions",
     "staging.sessions",
     "segments.account_segments",
     "segments.contact_segments",

@@ -18,6 +18,7 @@ class QualityConfig:
     max_unassigned_channel_percent: float
     min_valid_raw_email_percent: float
     max_orphan_account_percent: float
+    max_orphan_deal_percent: float
     drift_max_change_percent: float
     drift_min_segment_size: int
     volume_tolerance_percent: float
@@ -62,6 +63,7 @@ def load_quality_config(config_dir: Path | None = None) -> QualityConfig:
         max_unassigned_channel_percent=_number(shares, "max_unassigned_channel_percent", path, "shares", percent=True),
         min_valid_raw_email_percent=_number(shares, "min_valid_raw_email_percent", path, "shares", percent=True),
         max_orphan_account_percent=_number(shares, "max_orphan_account_percent", path, "shares", percent=True),
+        max_orphan_deal_percent=_number(shares, "max_orphan_deal_percent", path, "shares", percent=True),
         drift_max_change_percent=_number(drift, "max_change_percent", path, "drift"),
         drift_min_segment_size=_number(drift, "min_segment_size", path, "drift", integer=True),
         volume_tolerance_percent=_number(volume, "tolerance_percent", path, "event_volume"),

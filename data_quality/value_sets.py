@@ -167,6 +167,16 @@ def raw_formats(run: RunValues) -> Resolved:
     return Resolved(vocab.RAW_FORMATS, "table contract (docs/tables.md)")
 
 
+def opportunity_types(run: RunValues) -> Resolved:
+    """The opportunity types staging maps every vendor picklist to."""
+    return Resolved(vocab.OPPORTUNITY_TYPES, "sql/staging/opportunities.sql")
+
+
+def subscription_statuses(run: RunValues) -> Resolved:
+    """Subscription states a billing export may hold (lowercase)."""
+    return Resolved(vocab.SUBSCRIPTION_STATUSES, "data_quality/vocabularies.py")
+
+
 def latest_allowed_timestamp(run: RunValues) -> Resolved:
     """End of the data date plus the configured tolerance: anything later is "in the future"."""
     hours = run.quality.future_tolerance_hours
@@ -185,6 +195,8 @@ PROVIDERS: dict[str, Callable[[RunValues], Resolved]] = {
     "content_topics": content_topics,
     "web_event_types": web_event_types,
     "raw_formats": raw_formats,
+    "opportunity_types": opportunity_types,
+    "subscription_statuses": subscription_statuses,
     "latest_allowed_timestamp": latest_allowed_timestamp,
 }
 

@@ -39,4 +39,16 @@ WEB_EVENT_TYPES = ("page", "track", "identify", "screen", "group", "alias")
 
 RAW_FORMATS = ("canonical", "hubspot", "salesforce", "segment")
 
+# staging.opportunities.type: sql/staging/opportunities.sql maps every vendor picklist to these four
+# (`other` is its catch-all), so anything else means the SQL and the contract drifted apart.
+OPPORTUNITY_TYPES = ("new_business", "upsell", "renewal", "other")
+
+# staging.subscriptions.status (lowercased): the billing systems' usual states (Stripe, Chargebee,
+# Salesforce CPQ). sql/staging/subscriptions.sql treats cancelled/canceled/churned/expired as ended; a
+# value outside this list is a state nobody decided about yet.
+SUBSCRIPTION_STATUSES = (
+    "active", "trial", "trialing", "past_due", "unpaid", "incomplete", "incomplete_expired", "paused",
+    "pending", "suspended", "cancelled", "canceled", "churned", "expired",
+)
+
 OTHER_PERSONA = "other"

@@ -66,7 +66,8 @@ def test_value_sets_fall_back_to_the_fixed_vocabularies_when_a_file_is_missing_o
 
 BASE_QUALITY = {
     "shares": {"max_other_persona_percent": 30, "max_unassigned_channel_percent": 40,
-               "min_valid_raw_email_percent": 80, "max_orphan_account_percent": 1},
+               "min_valid_raw_email_percent": 80, "max_orphan_account_percent": 1,
+               "max_orphan_deal_percent": 5},
     "drift": {"max_change_percent": 25, "min_segment_size": 50},
     "event_volume": {"tolerance_percent": 50, "baseline_days": 14, "min_baseline_days": 7},
     "freshness": {"max_age_days": 2},
