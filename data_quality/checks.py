@@ -5,7 +5,8 @@
   audiences and exports keep what they last published.
 - `web_events_freshness` (BLOCKING) on raw.web_events.
 - `web_events_daily_volume` (WARN, not blocking) on raw.web_events.
-- `<table>_size_drift` (WARN, not blocking) for every checked table whose suite lists drift_dimensions.
+- `<table>_size_drift` (WARN, not blocking) for every checked table whose suite lists drift_dimensions,
+  against the last successful run (data_quality/passed_nights.py).
 
 Only tables listed here get checks. A check on an asset key the Definitions do not hold would add an
 unmaterialisable placeholder asset, so a table joins CHECKED_TABLES when its asset exists (a written
@@ -100,15 +101,18 @@ def build_expectation_check(table: str) -> AssetChecksDefinition:
 
 
 def build_drift_check(table: str, dimensions: tuple[str, ...]) -> AssetChecksDefinition:
-    """A warning check comparing segment sizes per dimension with the newest earlier night that recorded them (a re-run of a night compares with the night before)."""
+    """A warning check comparing segment sizes per dimension with the last successful run: the newest
+    earlier night whose run passed its blocking checks (a blocked night is never the baseline; a re-run
+    of a night compares with the night before)."""
     schema, name = table.split(".")
 
     @asset_check(
         asset=_key(table),
         name=f"{name}_size_drift",
         blocking=False,
-        description=f"Segment sizes per {', '.join(dimensions)} against the newest earlier night; warns on a change "
-                    "beyond config/quality.yaml drift.max_change_percent.",
+        description=f"Segment sizes per {', '.join(dimensions)} against the last successful run (the newest earlier "
+                    "night that passed its blocking checks); warns on a change beyond config/quality.yaml "
+                    "drift.max_change_percent.",
     )
     def _drift(context: AssetCheckExecutionContext, warehouse: Warehouse, folders: Folders) -> AssetCheckResult:
         from assets.metadata import frame_md
@@ -121,7 +125,7 @@ def build_drift_check(table: str, dimensions: tuple[str, ...]) -> AssetChecksDef
         drifted = outcome.drifted
         metadata = {
             "data_date": MetadataValue.text(str(as_of)),
-            "previous_run_id": MetadataValue.text(outcome.previous_run_id or "none (first run)"),
+            "previous_run_id": MetadataValue.text(outcome.previous_run_id or "none (no earlier successful run)"),
             "previous_data_date": MetadataValue.text(str(outcome.previous_data_date or "")),
             "segments_drifted": MetadataValue.int(drifted.height),
             "drifted_segments": MetadataValue.md(frame_md(drifted.drop("drifted")) if drifted.height else "(none)"),
@@ -131,10 +135,11 @@ def build_drift_check(table: str, dimensions: tuple[str, ...]) -> AssetChecksDef
             if sizes is not None and sizes.height:
                 metadata[f"sizes/{dimension}"] = distribution_md(sizes.select("value", "n"), "value", "n")
         if not outcome.has_baseline:
-            description = "First recorded run: sizes stored as the baseline for the next run."
+            description = ("No earlier night passed its blocking checks: sizes recorded; they become the "
+                           "baseline once this night passes.")
         elif drifted.height:
             description = (f"{drifted.height} segment(s) changed by more than {quality.drift_max_change_percent:g}% "
-                           f"since run {outcome.previous_run_id} ({outcome.previous_data_date}).")
+                           f"since the last successful run {outcome.previous_run_id} ({outcome.previous_data_date}).")
         else:
             description = f"No segment changed by more than {quality.drift_max_change_percent:g}%."
         return AssetCheckResult(passed=drifted.height == 0, severity=AssetCheckSeverity.WARN,

@@ -1,9 +1,12 @@
-"""Segment-size drift: how many rows each segment value holds now versus after the last run.
+"""Segment-size drift: how many rows each segment value holds now versus after the last successful run.
 
 Sizes are kept in `quality.segment_size_history` (run_id, data_date, table_name, dimension, value, n,
-recorded_at). A segment counts as drifted when its size changed by more than the configured
-percentage; segments below the minimum size both now and before are ignored (small groups swing by
-chance). A segment that appears or disappears counts when the larger side reaches the minimum size.
+recorded_at), one set per night. The baseline is the newest earlier night whose recording run passed
+its blocking checks (`quality.passed_nights`, see data_quality/passed_nights.py): a corrupt night that
+was blocked is recorded (it shows in its own check) but never becomes the next night's baseline.
+A segment counts as drifted when its size changed by more than the configured percentage; segments
+below the minimum size both now and before are ignored (small groups swing by chance). A segment that
+appears or disappears counts when the larger side reaches the minimum size.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import polars as pl
 from duckdb import ColumnExpression
 
 from assets.sql_files import run_sql
+from data_quality.passed_nights import ensure_passed_nights_table
 
 NULL_LABEL = "(null)"
 SIZE_SCHEMA = {"dimension": pl.String, "value": pl.String, "n": pl.Int64}
@@ -67,7 +71,7 @@ class DriftOutcome:
     """What the drift check reports."""
 
     table: str
-    comparison: pl.DataFrame          # compare_sizes(...) output; empty without an earlier run
+    comparison: pl.DataFrame          # compare_sizes(...) output; empty without an earlier successful night
     previous_run_id: str | None
     previous_data_date: dt.date | None
 
@@ -81,15 +85,17 @@ class DriftOutcome:
 
 
 def ensure_history_table(con: duckdb.DuckDBPyConnection) -> None:
-    """Create `quality.segment_size_history` when missing."""
+    """Create `quality.segment_size_history` (and the passed-nights table baselines join) when missing."""
     run_sql(con, "quality/create_segment_size_history")
+    ensure_passed_nights_table(con)
 
 
 def record_and_compare(con: duckdb.DuckDBPyConnection, table: str, dimensions: list[str], run_id: str,
                        data_date: dt.date, max_change_percent: float, min_size: int,
                        recorded_at: dt.datetime | None = None) -> DriftOutcome:
-    """Measure the table's segment sizes, compare them with the newest earlier night, then record them
-    for this night (a re-run of the night, or a retry after a crash, replaces that night's rows)."""
+    """Measure the table's segment sizes, compare them with the last successful run (the newest earlier
+    night whose recording run passed its blocking checks), then record them for this night (a re-run
+    of the night, or a retry after a crash, replaces that night's rows)."""
     ensure_history_table(con)
     current = segment_sizes(con, table, dimensions)
     previous = run_sql(con, "quality/previous_segment_sizes", {"table_name": table, "data_date": data_date}).pl()

@@ -121,6 +121,9 @@ def test_night_rerun_and_next_night(tmp_path):
     memberships = night.query("select * from audiences.memberships")
     assert memberships.height == 60 and set(memberships["group"]) == {"treatment", "holdout"}
 
+    # The exports ran, so every blocking check upstream passed: the night is tomorrow's baseline.
+    assert night.query("select data_date, run_id from quality.passed_nights").rows() == [(DAY, first.run_id)]
+
     # No clear-text email in any metadata value.
     shown = " ".join(str(value) for entries in meta.values() for value in entries.values())
     assert "@example" not in shown and "555" not in shown

@@ -15,6 +15,7 @@ from dagster import (
 from data_quality.checks import (
     build_drift_check, build_expectation_check, build_quality_checks, build_web_event_checks,
 )
+from data_quality.passed_nights import mark_night_passed
 from workflows.resources import Folders, Warehouse
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
@@ -67,10 +68,13 @@ def contact_segments_asset(persona_for: dict[int, str]):
 
 
 @asset(key=AssetKey(["audiences", "stand_in"]), deps=[CONTACT_SEGMENTS])
-def downstream_publish(context: AssetExecutionContext, folders: Folders) -> MaterializeResult:
-    """Stands in for the audience/export assets: writes a marker named after the run."""
+def downstream_publish(context: AssetExecutionContext, warehouse: Warehouse, folders: Folders) -> MaterializeResult:
+    """Stands in for the audience/export assets: writes a marker named after the run and, as the real
+    export assets do, marks the night as passed (it only runs when the blocking checks passed)."""
     folders.exports.mkdir(parents=True, exist_ok=True)
     (folders.exports / "published.txt").write_text(context.run.run_id)
+    with warehouse.connect() as con:
+        mark_night_passed(con, dt.date.fromisoformat(context.run.tags["data_date"]), context.run.run_id)
     return MaterializeResult()
 
 
@@ -141,6 +145,29 @@ def test_segment_size_drift_warns_without_blocking(tmp_path):
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
         runs = con.execute("select count(distinct run_id) from quality.segment_size_history").fetchone()[0]
     assert runs == 2
+
+
+def test_drift_skips_a_blocked_night_as_baseline(tmp_path):
+    """Night 2 fails its blocking suite (nothing downstream runs, the night is not marked passed):
+    night 3 is compared with night 1, so the corrupt night does not hide or fake tomorrow's drift."""
+    checks = [build_expectation_check("segments.contact_segments"),
+              build_drift_check("segments.contact_segments", ("persona_function",))]
+    first = materialize([contact_segments_asset(GOOD), downstream_publish, *checks],
+                        resources=resources(tmp_path), tags={"data_date": "2026-03-01"})
+    corrupt = {0: "other", 1: "other", 2: "other", 3: "data"}
+    blocked = materialize([contact_segments_asset(corrupt), downstream_publish, *checks],
+                          resources=resources(tmp_path), tags={"data_date": "2026-03-02"}, raise_on_error=False)
+    assert not evaluation(blocked, "contact_segments_expectations").passed
+    assert evaluation(blocked, "contact_segments_size_drift").metadata["previous_run_id"].value == first.run_id
+    third = materialize([contact_segments_asset(GOOD), downstream_publish, *checks],
+                        resources=resources(tmp_path), tags={"data_date": "2026-03-03"})
+    drift = evaluation(third, "contact_segments_size_drift")
+    assert drift.metadata["previous_run_id"].value == first.run_id
+    assert drift.metadata["previous_data_date"].value == "2026-03-01"
+    assert drift.passed and drift.metadata["segments_drifted"].value == 0    # vs night 2 it would warn
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        passed = con.execute("select data_date::varchar, run_id from quality.passed_nights order by 1").fetchall()
+    assert passed == [("2026-03-01", first.run_id), ("2026-03-03", third.run_id)]
 
 
 def web_events_asset(days: dict[dt.date, int]):

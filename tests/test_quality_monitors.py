@@ -11,6 +11,7 @@ from data_quality.drift import compare_sizes, record_and_compare, segment_sizes
 from data_quality.event_monitors import (
     daily_event_counts, freshness_verdict, newest_event_date, volume_verdict,
 )
+from data_quality.passed_nights import mark_night_passed
 
 AS_OF = dt.date(2026, 3, 15)
 
@@ -51,6 +52,7 @@ def test_drift_history_is_recorded_per_run_and_compared_with_the_latest_earlier_
     assert not again.has_baseline
     history = con.execute("select count(*), count(distinct run_id) from quality.segment_size_history").fetchone()
     assert history == (4, 1)   # band a/b, flag true/false
+    mark_night_passed(con, AS_OF, "run-1")
 
     con.execute("update segments.s set band = 'a' where band = 'b' and flag")   # b: 40 -> 20, a: 60 -> 80
     second = record_and_compare(con, "segments.s", ["band", "flag"], "run-2", AS_OF + dt.timedelta(days=1), 25, 10,
@@ -58,6 +60,7 @@ def test_drift_history_is_recorded_per_run_and_compared_with_the_latest_earlier_
     assert second.previous_run_id == "run-1" and second.previous_data_date == AS_OF
     drifted = second.drifted.select("dimension", "value", "previous_n", "n").rows()
     assert drifted == [("band", "a", 60, 80), ("band", "b", 40, 20)]
+    mark_night_passed(con, AS_OF + dt.timedelta(days=1), "run-2")
     third = record_and_compare(con, "segments.s", ["band"], "run-3", AS_OF + dt.timedelta(days=2), 25, 10,
                                recorded_at=dt.datetime(2026, 3, 17, 2))
     assert third.previous_run_id == "run-2" and third.drifted.is_empty()
@@ -68,6 +71,7 @@ def test_a_rerun_of_the_same_night_compares_with_the_night_before_not_with_itsel
     """A crashed attempt and its re-run (different run ids, same data date) leave one set of sizes."""
     con.execute("create table segments.s as select (case when i < 60 then 'a' else 'b' end) as band from range(100) t(i)")
     record_and_compare(con, "segments.s", ["band"], "night-1", AS_OF, 25, 10)
+    mark_night_passed(con, AS_OF, "night-1")
     con.execute("update segments.s set band = 'a'")   # the next night: b vanishes
     crashed = record_and_compare(con, "segments.s", ["band"], "night-2-killed", AS_OF + dt.timedelta(days=1), 25, 10)
     rerun = record_and_compare(con, "segments.s", ["band"], "night-2-rerun", AS_OF + dt.timedelta(days=1), 25, 10)
@@ -76,6 +80,30 @@ def test_a_rerun_of_the_same_night_compares_with_the_night_before_not_with_itsel
     history = con.execute("select data_date, count(distinct run_id) from quality.segment_size_history "
                           "group by 1 order by 1").fetchall()
     assert history == [(AS_OF, 1), (AS_OF + dt.timedelta(days=1), 1)]
+
+
+def test_a_blocked_night_is_never_the_baseline(con):
+    """Night 2 is corrupt and its blocking checks fail (never marked passed): night 3 is compared with
+    night 1, the last successful run. A blocked re-run of night 1 also stops night 1 being a baseline."""
+    con.execute("create table segments.s as select (case when i < 60 then 'a' else 'b' end) as band from range(100) t(i)")
+    night = [AS_OF + dt.timedelta(days=d) for d in range(4)]
+    record_and_compare(con, "segments.s", ["band"], "run-1", night[1], 25, 10)
+    mark_night_passed(con, night[1], "run-1")
+
+    con.execute("update segments.s set band = 'a'")                       # corrupt: b vanishes
+    corrupt = record_and_compare(con, "segments.s", ["band"], "run-2", night[2], 25, 10)
+    assert corrupt.previous_run_id == "run-1" and not corrupt.drifted.is_empty()   # its own check warns
+
+    con.execute("update segments.s set band = 'b' where rowid >= 60")     # repaired: back to 60 / 40
+    repaired = record_and_compare(con, "segments.s", ["band"], "run-3", night[3], 25, 10)
+    assert (repaired.previous_run_id, repaired.previous_data_date) == ("run-1", night[1])
+    assert repaired.has_baseline and repaired.drifted.is_empty()
+
+    # A blocked re-run of night 1 replaces its sizes; the passed run's sizes are gone, so no baseline.
+    record_and_compare(con, "segments.s", ["band"], "run-1-rerun", night[1], 25, 10)
+    assert not record_and_compare(con, "segments.s", ["band"], "run-4", night[3], 25, 10).has_baseline
+    mark_night_passed(con, night[1], "run-1-rerun")                        # the re-run passed after all
+    assert record_and_compare(con, "segments.s", ["band"], "run-4", night[3], 25, 10).previous_run_id == "run-1-rerun"
 
 
 def test_segment_sizes_count_nulls_and_reject_unknown_columns(con):

@@ -35,6 +35,7 @@ from assets.exports.destinations import load_destinations
 from assets.exports.publish_files import FilesystemPublisher
 from assets.metadata import distribution_md, frame_md, table_metadata
 from assets.sql_files import run_sql
+from data_quality.passed_nights import mark_night_passed
 from workflows.resources import Folders, Warehouse
 from workflows.settings import Settings
 
@@ -111,6 +112,9 @@ def build_export_asset(audience: AudienceDefinition) -> AssetsDefinition:
         publisher = FilesystemPublisher(folders.exports)
         with warehouse.connect() as con:
             data_date = resolve_data_date(con, context.run.tags)
+            # This asset only runs when every blocking check upstream of it passed: the night is a
+            # baseline for tomorrow's drift and suppression checks (data_quality/passed_nights.py).
+            mark_night_passed(con, data_date, context.run_id)
             result = publish_audience(
                 con, current, load_destinations(folders.config), publisher, run_id=context.run_id, data_date=data_date,
             )
