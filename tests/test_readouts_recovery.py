@@ -132,13 +132,22 @@ def test_past_snapshots_are_cached_and_reused(con):
 
 
 def test_snapshot_features_ignore_everything_after_the_snapshot(con):
-    """No leakage: deleting all later events, opportunities and subscriptions changes no feature."""
+    """No leakage: deleting all later events (later by time, or landed later: late deliveries),
+    opportunities and subscriptions changes no feature."""
     upsell = load_upsell_config()
     personas = con.table("segments.contact_personas").pl()
     snapshot = SNAPSHOTS[0]
     cached, _ = snapshot_features(con, [snapshot], personas, upsell, dt.date(2025, 11, 3))
     cutoff = dt.datetime.combine(snapshot + dt.timedelta(days=1), dt.time())
-    con.execute("delete from staging.events where ts >= ?", [cutoff])
+    # a product event that happened before the cutoff but landed two days after it was not known then
+    con.execute(
+        "insert into staging.events by name select * replace (message_id || '-late' as message_id, "
+        "?::timestamp as ts, ?::date as event_date) from staging.events "
+        "where type = 'track' and contact_id is not null and list_contains(?, event) limit 50",
+        [cutoff - dt.timedelta(hours=3), snapshot + dt.timedelta(days=2), list(upsell.product_events)])
+    assert account_features(con, snapshot, personas, upsell, crm_fallback=False).sort("account_id").equals(
+        cached.sort("account_id"))
+    con.execute("delete from staging.events where ts >= ? or event_date > ?", [cutoff, snapshot])
     con.execute("delete from staging.opportunities where created_at >= ?", [cutoff])
     con.execute("delete from staging.subscriptions where started_at >= ?", [cutoff])
     truncated = account_features(con, snapshot, personas, upsell, crm_fallback=False)

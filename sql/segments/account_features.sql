@@ -1,7 +1,7 @@
 -- grain: one row per account (staging.accounts), point-in-time at $as_of (DATE).
 --
 -- Only rows with timestamps before the cutoff (as_of + 1 day, i.e. the end of the as_of day) are
--- read, so readouts can rebuild a past snapshot with no leakage from the future. "Last 30 days" is the
+-- read, and only events that had landed by then (event_date, the day file they came in, <= as_of), so readouts can rebuild a past snapshot with no leakage from the future. "Last 30 days" is the
 -- 30 days ending with as_of: [cutoff - 30 days, cutoff).
 --
 -- Parameters: $as_of DATE; $product_events, $pricing_paths, $upgrade_paths, $decision_seniorities,
@@ -105,6 +105,7 @@ account_events as (
     cross join params p
     where e.ts < p.cutoff
       and e.ts >= p.cutoff - interval 120 day
+      and e.event_date <= p.as_of  -- landed by as_of: a late event (landed later) was not known then
       and c.account_id is not null
 ),
 
@@ -129,6 +130,7 @@ product_usage_ever as (
         select distinct e.contact_id
         from staging.events e, params p
         where e.ts < p.cutoff
+          and e.event_date <= p.as_of
           and e.type = 'track'
           and not coalesce(e.is_bot, false)
           and list_contains($product_events, e.event)
