@@ -5,6 +5,8 @@
   audiences and exports keep what they last published.
 - `web_events_freshness` (BLOCKING) on raw.web_events.
 - `web_events_daily_volume` (WARN, not blocking) on raw.web_events.
+- `suppressions_not_lost` (BLOCKING) on staging.suppressions: the suppression list did not vanish or
+  shrink below the configured share of the last successful run's (data_quality/suppression_monitor.py).
 - `<table>_size_drift` (WARN, not blocking) for every checked table whose suite lists drift_dimensions,
   against the last successful run (data_quality/passed_nights.py).
 
@@ -27,6 +29,7 @@ from data_quality.event_monitors import (
     daily_event_counts, freshness_verdict, newest_event_date, volume_verdict,
 )
 from data_quality.quality_config import load_quality_config
+from data_quality import suppression_monitor
 from data_quality.suites import load_suite, load_suite_for, suite_path
 from data_quality.value_sets import RunValues
 from workflows.resources import Folders, Warehouse
@@ -51,6 +54,7 @@ CHECKED_TABLES: tuple[str, ...] = (
 PENDING_TABLES: tuple[str, ...] = ()
 
 WEB_EVENTS = AssetKey(["raw", "web_events"])
+SUPPRESSIONS = AssetKey(["staging", "suppressions"])
 
 
 def _key(table: str) -> AssetKey:
@@ -209,9 +213,53 @@ def build_web_event_checks() -> list[AssetChecksDefinition]:
     return [web_events_freshness, web_events_daily_volume]
 
 
+def build_suppression_check() -> AssetChecksDefinition:
+    """Blocking: the suppression list did not go missing or shrink below the configured share of the
+    last successful run's (a missing optional file would otherwise un-suppress everyone)."""
+
+    @asset_check(
+        asset=SUPPRESSIONS,
+        name="suppressions_not_lost",
+        blocking=True,
+        description="staging.suppressions holds at least config/quality.yaml "
+                    "suppressions.min_share_of_previous_percent of the last successful run's suppressed emails, "
+                    "and crm/suppressions.csv is still there once one was loaded. Blocks downstream assets.",
+    )
+    def suppressions_not_lost(context: AssetCheckExecutionContext, warehouse: Warehouse, folders: Folders) -> AssetCheckResult:
+        """Fails (blocking) when the suppression file vanished or lost most of its rows."""
+        from assets.raw.crm_load import crm_file  # where the raw load looks for the file
+
+        quality = load_quality_config(folders.config)
+        # Presence is read from the landing folder: raw.suppressions is emptied alike for a missing
+        # and a header-only file, and raw.load_log keeps the last load's row when the file is gone.
+        present = crm_file(folders.landing, "suppressions").is_file()
+        with warehouse.connect() as con:
+            as_of = resolve_data_date(con, context.run.tags)
+            verdict = suppression_monitor.record_and_compare(
+                con, context.run.run_id, as_of, present, quality.suppressions_min_share_percent)
+        if not verdict.passed:
+            context.log.warning(verdict.message)
+        return AssetCheckResult(
+            passed=verdict.passed,
+            severity=AssetCheckSeverity.ERROR,
+            description=verdict.message,
+            metadata={
+                "suppressed_emails": MetadataValue.int(verdict.n),
+                "file_present": MetadataValue.bool(verdict.file_present),
+                "previous_suppressed_emails": MetadataValue.int(verdict.previous_n if verdict.previous_n is not None else -1),
+                "previous_data_date": MetadataValue.text(str(verdict.previous_date or "none (no earlier successful run)")),
+                "min_share_of_previous_percent": MetadataValue.float(float(verdict.min_share_percent)),
+                "data_date": MetadataValue.text(str(as_of)),
+            },
+        )
+
+    return suppressions_not_lost
+
+
 def build_quality_checks(tables: tuple[str, ...] = CHECKED_TABLES) -> list[AssetChecksDefinition]:
-    """Every check for `tables`: expectations for each, drift where the suite names dimensions, and the
-    web-event monitors when raw.web_events is among them."""
+    """Every check for `tables`: expectations for each, drift where the suite names dimensions, the
+    web-event monitors when raw.web_events is among them, and the suppression check when
+    staging.contacts is (the list it keeps from being exported)."""
     checks: list[AssetChecksDefinition] = []
     for table in tables:
         checks.append(build_expectation_check(table))
@@ -220,6 +268,8 @@ def build_quality_checks(tables: tuple[str, ...] = CHECKED_TABLES) -> list[Asset
             checks.append(build_drift_check(table, dimensions))
     if "raw.web_events" in tables:
         checks += build_web_event_checks()
+    if "staging.contacts" in tables:
+        checks.append(build_suppression_check())
     return checks
 
 

@@ -1,4 +1,5 @@
-"""`config/quality.yaml`: the limits the data checks apply (shares, drift, event volume, freshness)."""
+"""`config/quality.yaml`: the limits the data checks apply (shares, drift, event volume, freshness,
+suppressions)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ class QualityConfig:
     volume_baseline_days: int
     volume_min_baseline_days: int
     freshness_max_age_days: int
+    suppressions_min_share_percent: float
     future_tolerance_hours: float
 
     def value(self, key: str) -> float:
@@ -53,6 +55,7 @@ def load_quality_config(config_dir: Path | None = None) -> QualityConfig:
     volume = require(data, "event_volume", dict, path)
     fresh = require(data, "freshness", dict, path)
     future = require(data, "future_timestamps", dict, path)
+    suppressions = require(data, "suppressions", dict, path)
     baseline = _number(volume, "baseline_days", path, "event_volume", integer=True, minimum=1)
     min_baseline = _number(volume, "min_baseline_days", path, "event_volume", integer=True, minimum=1)
     if min_baseline > baseline:
@@ -71,4 +74,6 @@ def load_quality_config(config_dir: Path | None = None) -> QualityConfig:
         volume_min_baseline_days=min_baseline,
         freshness_max_age_days=_number(fresh, "max_age_days", path, "freshness", integer=True),
         future_tolerance_hours=_number(future, "tolerance_hours", path, "future_timestamps"),
+        suppressions_min_share_percent=_number(suppressions, "min_share_of_previous_percent", path,
+                                               "suppressions", percent=True),
     )

@@ -72,6 +72,7 @@ BASE_QUALITY = {
     "event_volume": {"tolerance_percent": 50, "baseline_days": 14, "min_baseline_days": 7},
     "freshness": {"max_age_days": 2},
     "future_timestamps": {"tolerance_hours": 24},
+    "suppressions": {"min_share_of_previous_percent": 50},
 }
 
 
@@ -91,6 +92,7 @@ def test_the_shipped_quality_config_loads():
     ("drift", "max_change_percent", -5, "at least 0"),
     ("future_timestamps", "tolerance_hours", True, "expected a number"),
     ("drift", "min_segment_size", None, "required key is missing"),
+    ("suppressions", "min_share_of_previous_percent", 150, "percentage"),
 ])
 def test_quality_config_errors_name_the_file_and_key(tmp_path, section, key, value, problem):
     data = copy.deepcopy(BASE_QUALITY)
