@@ -6,6 +6,7 @@ import datetime as dt
 from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, schedule
 
 from assets.data_date import DATA_DATE_TAG
+from workflows.instance import fail_orphaned_runs_for
 from workflows.jobs import nightly_job
 from workflows.pipeline_config import load_pipeline_config
 
@@ -28,6 +29,9 @@ def data_date_for(scheduled: dt.datetime, lag_days: int) -> dt.date:
 )
 def nightly_schedule(context: ScheduleEvaluationContext) -> RunRequest:
     data_date = data_date_for(context.scheduled_execution_time, _config.data_date_lag_days)
+    # A run killed with SIGKILL stays STARTED and keeps the one run slot: tonight's run would queue for
+    # good.
+    fail_orphaned_runs_for(context, nightly_job.name, reporter="nightly_schedule")
     return RunRequest(
         run_key=f"nightly-{data_date.isoformat()}",
         tags={DATA_DATE_TAG: data_date.isoformat(), "trigger": "schedule"},
