@@ -129,6 +129,13 @@ def test_past_snapshots_are_cached_and_reused(con):
     # a month later one new snapshot is computed, the others come from the cache
     _, snapshots, computed = criteria_performance(con, DATA_DATE + dt.timedelta(days=31), personas, upsell, config)
     assert snapshots[-1] == dt.date(2026, 5, 1) and computed == 1
+    # a corrected (re-landed) day file before the second snapshot: that snapshot and later ones are
+    # recomputed, the first is still cached
+    second = snapshots[1]
+    con.execute("update raw.load_log set file_size = file_size + 1 where source = 'web_events' and event_date = ?",
+                [second - dt.timedelta(days=3)])
+    _, again_snapshots, computed = criteria_performance(con, DATA_DATE + dt.timedelta(days=31), personas, upsell, config)
+    assert again_snapshots == snapshots and computed == len(snapshots) - 1
 
 
 def test_snapshot_features_ignore_everything_after_the_snapshot(con):

@@ -98,13 +98,27 @@ def features_fingerprint(upsell: UpsellConfig, first_event_date: dt.date | None)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
-def _cached(con: duckdb.DuckDBPyConnection, fingerprint: str) -> pl.DataFrame | None:
+def _snapshot_fingerprints(con: duckdb.DuckDBPyConnection, snapshots: Sequence[dt.date], base: str) -> dict[dt.date, str]:
+    """Per snapshot: `base` (the feature logic) + a digest of the event days landed up to it."""
+    if not snapshots:
+        return {}
+    if table_exists(con, "raw", "load_log"):
+        digests = dict(run_sql(con, "readouts/landed_history_digests", {"snapshots": list(snapshots)}).fetchall())
+    else:
+        digests = {}
+    return {s: hashlib.sha256(f"{base}|{digests.get(s, '')}".encode()).hexdigest()[:16] for s in snapshots}
+
+
+def _cached(con: duckdb.DuckDBPyConnection, expected: dict[dt.date, str]) -> pl.DataFrame | None:
+    """Cached rows of the snapshots whose fingerprint still matches (None when there is no usable cache)."""
     if not table_exists(con, "readouts", "criteria_snapshot_features"):
         return None
-    cached = con.table(CACHE_TABLE).filter(duckdb.ColumnExpression("fingerprint") == duckdb.ConstantExpression(fingerprint)).pl()
+    cached = con.table(CACHE_TABLE).pl()
     if list(cached.columns) != [*FEATURE_SCHEMA, "fingerprint"]:
         return None
-    return cached
+    wanted = pl.DataFrame({"as_of": list(expected), "fingerprint": list(expected.values())},
+                          schema={"as_of": pl.Date, "fingerprint": pl.String})
+    return cached.join(wanted, on=["as_of", "fingerprint"], how="semi")
 
 
 def snapshot_features(
@@ -116,17 +130,19 @@ def snapshot_features(
 ) -> tuple[pl.DataFrame, int]:
     """Features of every account at every snapshot (`FEATURE_SCHEMA`, `as_of` = the snapshot) and how
     many snapshots had to be computed (the others came from the cache table, which is rewritten to hold
-    exactly the current fingerprint's snapshots)."""
-    fingerprint = features_fingerprint(upsell, first_event_date)
-    cached = _cached(con, fingerprint)
+    exactly the current snapshots, each under its fingerprint: feature logic + landed history)."""
+    expected = _snapshot_fingerprints(con, snapshots, features_fingerprint(upsell, first_event_date))
+    cached = _cached(con, expected)
     have = set(cached["as_of"].to_list()) if cached is not None else set()
     missing = [s for s in snapshots if s not in have]
     # The CRM snapshot columns describe today, never a past night: crm_fallback=False.
-    fresh = [account_features(con, s, contact_persona, upsell, crm_fallback=False) for s in missing]
-    parts = ([cached.drop("fingerprint")] if cached is not None else []) + fresh
-    everything = pl.concat(parts) if parts else pl.DataFrame(schema=FEATURE_SCHEMA)
+    fresh = [account_features(con, s, contact_persona, upsell, crm_fallback=False).with_columns(
+        fingerprint=pl.lit(expected[s])) for s in missing]
+    parts = ([cached] if cached is not None else []) + fresh
+    everything = pl.concat(parts) if parts else pl.DataFrame(schema={**FEATURE_SCHEMA, "fingerprint": pl.String})
     if missing or cached is None:
-        replace_table(con, CACHE_TABLE, everything.with_columns(fingerprint=pl.lit(fingerprint)))
+        replace_table(con, CACHE_TABLE, everything)
+    everything = everything.drop("fingerprint")
     wanted = pl.Series("as_of", list(snapshots), dtype=pl.Date)
     return everything.filter(pl.col("as_of").is_in(wanted.implode())), len(missing)
 
