@@ -14,7 +14,7 @@ import data_quality
 from workflows.jobs import nightly_job
 from workflows.resources import resources_from_settings
 from workflows.schedules import nightly_schedule
-from workflows.sensors import landing_files_sensor
+from workflows.sensors import landing_files_sensor, run_failure_summary_sensor
 
 # Who to ask about a layer (shown as owners in the UI): data people own the warehouse layers,
 # marketing ops the audiences, exports and readouts they act on.
@@ -38,6 +38,6 @@ defs = Definitions(
     asset_checks=load_asset_checks_from_package_module(data_quality),
     jobs=[nightly_job],
     schedules=[nightly_schedule],
-    sensors=[landing_files_sensor],
+    sensors=[landing_files_sensor, run_failure_summary_sensor],
     resources=resources_from_settings(),
 )

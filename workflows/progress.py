@@ -1,4 +1,5 @@
-"""Stage-by-stage progress for command-line runs: one line per step and per failed check."""
+"""Stage-by-stage progress for command-line runs: one line per step and per failed check; a failed step
+prints every line of its error (one per problem)."""
 from __future__ import annotations
 
 import logging
@@ -6,6 +7,28 @@ import sys
 import time
 
 from dagster import DagsterEventType, logger
+
+
+MAX_FAILURE_LINES = 20  # a failure listing more problems than this ends with a pointer to the UI
+
+
+def message_lines(text: str | None) -> list[str]:
+    """Every non-empty line of an error message, stripped (at least one line; a very long message is
+    cut after MAX_FAILURE_LINES with a pointer to the UI)."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()] or ["failed (no message)"]
+    if len(lines) > MAX_FAILURE_LINES:
+        more = len(lines) - MAX_FAILURE_LINES
+        lines = lines[:MAX_FAILURE_LINES] + [f"... and {more} more line(s): see the run in the UI"]
+    return lines
+
+
+def failure_lines(data) -> list[str]:
+    """Every line of a step failure's message (a LandingFileError lists one bad file per line; all of
+    them are the point): a `Failure`'s own description, without the exception class prefix Dagster
+    adds; other errors keep their class name."""
+    user = getattr(data, "user_failure_data", None)
+    error = getattr(data, "error", None)
+    return message_lines(user.description if user and user.description else (error.message if error else ""))
 
 
 class ProgressHandler(logging.Handler):
@@ -39,9 +62,10 @@ class ProgressHandler(logging.Handler):
             took = time.monotonic() - self.started.get(step, time.monotonic())
             self.say(f"  ✓ {step} ({took:.1f}s)")
         elif kind == DagsterEventType.STEP_FAILURE:
-            error = event.step_failure_data.error if event.step_failure_data else None
-            message = (error.message.strip().splitlines() or ["(no message)"])[-1] if error else "failed"
-            self.say(f"  ✗ {step}: {message}")
+            first, *rest = failure_lines(event.step_failure_data)
+            self.say(f"  ✗ {step}: {first}")
+            for line in rest:
+                self.say(f"      {line}")
         elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
             data = event.event_specific_data
             if not data.passed:
