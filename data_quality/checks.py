@@ -3,7 +3,8 @@
 - `<table>_expectations` (BLOCKING, severity ERROR) for every table in CHECKED_TABLES: runs the
   table's GX suite; when it fails, the assets downstream of that table do not run in this run, so
   audiences and exports keep what they last published.
-- `web_events_freshness` (BLOCKING) on raw.web_events.
+- `web_events_freshness` (BLOCKING) on raw.web_events: the newest event day and the newest CRM contact
+  update against the data date (today's UTC date for an undated run).
 - `web_events_daily_volume` (WARN, not blocking) on raw.web_events.
 - `suppressions_not_lost` (BLOCKING) on staging.suppressions: the suppression list did not vanish or
   shrink below the configured share of the last successful run's (data_quality/suppression_monitor.py).
@@ -22,11 +23,11 @@ from dagster import (
     MetadataValue, asset_check,
 )
 
-from assets.data_date import resolve_data_date
+from assets.data_date import freshness_reference_date, resolve_data_date
 from assets.metadata import distribution_md
 from data_quality.drift import record_and_compare
 from data_quality.event_monitors import (
-    daily_event_counts, freshness_verdict, newest_event_date, volume_verdict,
+    crm_freshness, crm_freshness_verdict, daily_event_counts, freshness_verdict, newest_event_date, volume_verdict,
 )
 from data_quality.quality_config import load_quality_config
 from data_quality import suppression_monitor
@@ -54,6 +55,7 @@ CHECKED_TABLES: tuple[str, ...] = (
 PENDING_TABLES: tuple[str, ...] = ()
 
 WEB_EVENTS = AssetKey(["raw", "web_events"])
+RAW_CONTACTS = AssetKey(["raw", "contacts"])
 SUPPRESSIONS = AssetKey(["staging", "suppressions"])
 
 
@@ -160,24 +162,36 @@ def build_web_event_checks() -> list[AssetChecksDefinition]:
         asset=WEB_EVENTS,
         name="web_events_freshness",
         blocking=True,
-        description="The newest landed web-event day is at most config/quality.yaml freshness.max_age_days "
-                    "before the run's data date. Blocks downstream assets when stale.",
+        # Reads raw.contacts too (the CRM signal): run after it.
+        additional_deps=[RAW_CONTACTS],
+        description="The newest landed web-event day is at most config/quality.yaml freshness.max_age_days, and "
+                    "the newest CRM contact update at most freshness.crm_max_age_days, before the run's data "
+                    "date (today's UTC date for a run without one). Blocks downstream assets when stale.",
     )
     def web_events_freshness(context: AssetCheckExecutionContext, warehouse: Warehouse, folders: Folders) -> AssetCheckResult:
-        """Fails (blocking) when web events have stopped landing."""
+        """Fails (blocking) when web events or CRM snapshots have stopped landing."""
         quality = load_quality_config(folders.config)
+        reference, kind = freshness_reference_date(context.run.tags)
         with warehouse.connect() as con:
-            as_of = resolve_data_date(con, context.run.tags)
-            verdict = freshness_verdict(newest_event_date(con), as_of, quality.freshness_max_age_days)
+            web = freshness_verdict(newest_event_date(con), reference, quality.freshness_max_age_days, kind)
+            signals = crm_freshness(con)
+        newest_update = signals.newest_update.date() if signals.newest_update else None
+        crm = crm_freshness_verdict(newest_update, reference, quality.crm_freshness_max_age_days, kind)
+        failed = [v for v in (web, crm) if not v.passed]
         return AssetCheckResult(
-            passed=verdict.passed,
+            passed=not failed,
             severity=AssetCheckSeverity.ERROR,
-            description=verdict.message,
+            description=" ".join(v.message for v in (failed or [web, crm])),
             metadata={
-                "newest_event_date": MetadataValue.text(str(verdict.newest)),
-                "data_date": MetadataValue.text(str(as_of)),
-                "age_days": MetadataValue.int(verdict.age_days if verdict.age_days is not None else -1),
-                "max_age_days": MetadataValue.int(verdict.max_age_days),
+                "newest_event_date": MetadataValue.text(str(web.newest)),
+                "reference_date": MetadataValue.text(str(reference)),
+                "reference": MetadataValue.text(kind),
+                "age_days": MetadataValue.int(web.age_days if web.age_days is not None else -1),
+                "max_age_days": MetadataValue.int(web.max_age_days),
+                "crm_newest_contact_update": MetadataValue.text(str(signals.newest_update or "none")),
+                "crm_age_days": MetadataValue.int(crm.age_days if crm.age_days is not None else -1),
+                "crm_max_age_days": MetadataValue.int(crm.max_age_days),
+                "crm_newest_file_mtime": MetadataValue.text(str(signals.newest_file_mtime or "none")),
             },
         )
 

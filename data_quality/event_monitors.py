@@ -1,6 +1,7 @@
-"""Two monitors of the landed web events: freshness (is the newest day recent enough?) and daily
-volume (is the newest day's count far from the usual?). SQL reads the counts; the verdicts are pure
-functions of those numbers and the thresholds in `config/quality.yaml`.
+"""Monitors of the landed data: freshness (are the newest web-event day and the newest CRM contact
+update recent enough?) and daily web-event volume (is the data date's count far from the usual?).
+SQL reads the numbers; the verdicts are pure functions of those numbers and the thresholds in
+`config/quality.yaml`.
 """
 from __future__ import annotations
 
@@ -14,39 +15,89 @@ import polars as pl
 from assets.sql_files import run_sql
 
 
+WEB_HINT = ("Web event files have stopped landing: check the export job that writes "
+            "web/events/YYYY-MM-DD.jsonl.")
+CRM_HINT = ("The CRM snapshot has stopped changing: check the job that exports crm/contacts.csv "
+            "(is it still running, and exporting updated_at?).")
+
+
 @dataclass(frozen=True)
 class FreshnessVerdict:
-    """Whether the newest landed event day is recent enough for the data date."""
+    """Whether the newest landed day of one source is recent enough for the reference date (the
+    data date, or today's UTC date for an undated run; see assets/data_date.py)."""
 
     newest: dt.date | None
     as_of: dt.date
     age_days: int | None
     max_age_days: int
+    source: str = "web events"
+    reference: str = "data date"
+    config_key: str = "freshness.max_age_days"
+    hint: str = WEB_HINT
+    required: bool = True    # False: a source without dates is "unknown", not stale
 
     @property
     def passed(self) -> bool:
-        return self.age_days is not None and self.age_days <= self.max_age_days
+        if self.age_days is None:
+            return not self.required
+        return self.age_days <= self.max_age_days
+
+    @property
+    def _before(self) -> str:
+        """"the data date 2026-11-20" or "today (UTC) 2026-12-02"."""
+        article = "the " if self.reference == "data date" else ""
+        return f"{article}{self.reference} {self.as_of}"
 
     @property
     def message(self) -> str:
-        if self.newest is None:
+        if self.newest is None and self.required:
             return "No web events have landed at all (raw.web_events is empty); check the web/events/ folder."
+        if self.newest is None:
+            return f"No {self.source} date to measure (nothing landed, or no updated_at): freshness unknown."
         if self.passed:
-            return f"Newest event day {self.newest} is {self.age_days} day(s) before the data date {self.as_of} (limit {self.max_age_days})."
-        return (f"Newest event day {self.newest} is {self.age_days} days before the data date {self.as_of}; "
-                f"the limit is {self.max_age_days} (config/quality.yaml freshness.max_age_days). "
-                "Web event files have stopped landing: check the export job that writes web/events/YYYY-MM-DD.jsonl.")
+            return (f"Newest {self.source} day {self.newest} is {self.age_days} day(s) before {self._before} "
+                    f"(limit {self.max_age_days}).")
+        return (f"Newest {self.source} day {self.newest} is {self.age_days} days before {self._before}; the limit "
+                f"is {self.max_age_days} (config/quality.yaml {self.config_key}). {self.hint}")
 
 
-def freshness_verdict(newest: dt.date | None, as_of: dt.date, max_age_days: int) -> FreshnessVerdict:
-    """Age of the newest event day relative to the data date (negative: data from after the data date)."""
+def freshness_verdict(newest: dt.date | None, as_of: dt.date, max_age_days: int,
+                      reference: str = "data date") -> FreshnessVerdict:
+    """Age of the newest web-event day relative to `as_of` (negative: data from after it)."""
     age = None if newest is None else (as_of - newest).days
-    return FreshnessVerdict(newest, as_of, age, max_age_days)
+    return FreshnessVerdict(newest, as_of, age, max_age_days, reference=reference)
+
+
+def crm_freshness_verdict(newest: dt.date | None, as_of: dt.date, max_age_days: int,
+                          reference: str = "data date") -> FreshnessVerdict:
+    """Age of the newest CRM contact update relative to `as_of`. No date (a CRM export without
+    updated_at) is reported as unknown rather than blocking: it says nothing about staleness."""
+    age = None if newest is None else (as_of - newest).days
+    return FreshnessVerdict(newest, as_of, age, max_age_days, source="CRM contact update", reference=reference,
+                            config_key="freshness.crm_max_age_days", hint=CRM_HINT, required=False)
 
 
 def newest_event_date(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     """The newest `event_date` in raw.web_events (None when empty)."""
     return run_sql(con, "quality/newest_event_date").fetchone()[0]
+
+
+@dataclass(frozen=True)
+class CrmFreshness:
+    """The CRM signals: the newest contact `updated_at` (what the check holds to its limit) and the
+    newest CRM file modification time (shown; a copied file gets a new mtime, so it only informs)."""
+
+    newest_update: dt.datetime | None
+    newest_file_mtime: dt.datetime | None
+
+
+def crm_freshness(con: duckdb.DuckDBPyConnection) -> CrmFreshness:
+    """Read the CRM signals; both None before the raw CRM tables exist."""
+    from assets.staging.models import table_exists
+
+    if not (table_exists(con, "raw", "contacts") and table_exists(con, "raw", "load_log")):
+        return CrmFreshness(None, None)
+    return CrmFreshness(*run_sql(con, "quality/newest_crm_update").fetchone())
 
 
 @dataclass(frozen=True)

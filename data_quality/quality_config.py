@@ -26,6 +26,7 @@ class QualityConfig:
     volume_baseline_days: int
     volume_min_baseline_days: int
     freshness_max_age_days: int
+    crm_freshness_max_age_days: int
     suppressions_min_share_percent: float
     future_tolerance_hours: float
 
@@ -73,6 +74,7 @@ def load_quality_config(config_dir: Path | None = None) -> QualityConfig:
         volume_baseline_days=baseline,
         volume_min_baseline_days=min_baseline,
         freshness_max_age_days=_number(fresh, "max_age_days", path, "freshness", integer=True),
+        crm_freshness_max_age_days=_number(fresh, "crm_max_age_days", path, "freshness", integer=True),
         future_tolerance_hours=_number(future, "tolerance_hours", path, "future_timestamps"),
         suppressions_min_share_percent=_number(suppressions, "min_share_of_previous_percent", path,
                                                "suppressions", percent=True),

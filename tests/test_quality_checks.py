@@ -15,6 +15,8 @@ from dagster import (
 from data_quality.checks import (
     build_drift_check, build_expectation_check, build_quality_checks, build_web_event_checks,
 )
+from assets.data_date import utc_today
+from assets.raw.landing import create_raw_tables
 from data_quality.passed_nights import mark_night_passed
 from workflows.resources import Folders, Warehouse
 
@@ -27,7 +29,7 @@ shares: {max_other_persona_percent: 30, max_unassigned_channel_percent: 40, min_
          max_orphan_account_percent: 1, max_orphan_deal_percent: 5}
 drift: {max_change_percent: 25, min_segment_size: 50}
 event_volume: {tolerance_percent: 50, baseline_days: 14, min_baseline_days: 7}
-freshness: {max_age_days: 2}
+freshness: {max_age_days: 2, crm_max_age_days: 3}
 suppressions: {min_share_of_previous_percent: 50}
 future_timestamps: {tolerance_hours: 24}
 """
@@ -213,6 +215,79 @@ def test_stale_web_events_block_and_a_volume_drop_warns(tmp_path):
     assert not freshness.passed and freshness.severity == AssetCheckSeverity.ERROR
     assert freshness.metadata["age_days"].value == 5 and "stopped landing" in freshness.description
     assert (tmp_path / "exports" / "staged.txt").read_text() == fresh.run_id   # blocked
+
+
+def raw_contacts_asset(updated: dt.datetime | None):
+    """A stand-in for the raw CRM load: the real raw tables, one contact updated at `updated`."""
+
+    @asset(key=AssetKey(["raw", "contacts"]))
+    def contacts(warehouse: Warehouse) -> MaterializeResult:
+        with warehouse.connect() as con:
+            create_raw_tables(con)
+            con.execute("delete from raw.contacts")
+            con.execute("insert into raw.contacts (contact_id, updated_at) values ('c1', $updated)", {"updated": updated})
+        return MaterializeResult()
+
+    return contacts
+
+
+def test_freshness_of_an_undated_run_is_measured_against_today(tmp_path, monkeypatch):
+    """`make run` and sensor runs carry no data date: the data date falls back to the newest landed
+    day, but freshness measures that day against the wall clock, so files that stopped landing block."""
+    monkeypatch.delenv("DATA_DATE", raising=False)
+    today = utc_today()
+    newest = today - dt.timedelta(days=10)
+    days = {newest - dt.timedelta(days=d): 100 for d in range(3)}
+    assets = [web_events_asset(days), raw_contacts_asset(None), downstream_of_events, *build_web_event_checks()]
+    undated = materialize(assets, resources=resources(tmp_path), raise_on_error=False)
+    freshness = evaluation(undated, "web_events_freshness")
+    assert not freshness.passed and freshness.severity == AssetCheckSeverity.ERROR
+    assert freshness.metadata["reference"].value == "today (UTC)"
+    # The check reads the clock after this test did: a run across midnight sees one day more.
+    assert freshness.metadata["age_days"].value in (10, 11)
+    assert "before the today (UTC)" not in freshness.description and "stopped landing" in freshness.description
+    assert not (tmp_path / "exports" / "staged.txt").exists()                  # blocked
+
+    dated = materialize(assets, resources=resources(tmp_path), tags={"data_date": str(newest)})
+    freshness = evaluation(dated, "web_events_freshness")
+    assert freshness.passed and freshness.metadata["reference"].value == "data date"
+    assert freshness.metadata["age_days"].value == 0 and freshness.metadata["crm_age_days"].value == -1
+    assert "freshness unknown" in freshness.description                        # no updated_at: not blocking
+    assert (tmp_path / "exports" / "staged.txt").read_text() == dated.run_id
+
+
+def test_a_stale_crm_snapshot_blocks_freshness_even_with_fresh_web_events(tmp_path):
+    newest = dt.date(2026, 3, 14)
+    days = {newest - dt.timedelta(days=d): 100 for d in range(3)}
+    stale_crm = dt.datetime(2026, 3, 9, 17, 30)                               # 5 days old, limit 3
+    result = materialize([web_events_asset(days), raw_contacts_asset(stale_crm), downstream_of_events,
+                          *build_web_event_checks()],
+                         resources=resources(tmp_path), tags={"data_date": str(newest)}, raise_on_error=False)
+    freshness = evaluation(result, "web_events_freshness")
+    assert not freshness.passed
+    assert freshness.metadata["age_days"].value == 0 and freshness.metadata["crm_age_days"].value == 5
+    assert freshness.metadata["crm_newest_contact_update"].value == "2026-03-09 17:30:00"
+    assert "freshness.crm_max_age_days" in freshness.description and "crm/contacts.csv" in freshness.description
+    assert not (tmp_path / "exports" / "staged.txt").exists()
+
+    fresh_crm = materialize([web_events_asset(days), raw_contacts_asset(dt.datetime(2026, 3, 13, 8)),
+                             downstream_of_events, *build_web_event_checks()],
+                            resources=resources(tmp_path), tags={"data_date": str(newest)})
+    assert evaluation(fresh_crm, "web_events_freshness").passed
+
+
+def test_an_empty_data_date_warns_in_the_volume_check(tmp_path):
+    """The data date's event file never landed: 0 events against a median of 100 (not "no data")."""
+    start = dt.date(2026, 3, 1)
+    days = {start + dt.timedelta(days=d): 100 for d in range(14)}
+    data_date = start + dt.timedelta(days=14)                                  # nothing landed for it
+    result = materialize([web_events_asset(days), downstream_of_events, *build_web_event_checks()],
+                         resources=resources(tmp_path), tags={"data_date": str(data_date)})
+    volume = evaluation(result, "web_events_daily_volume")
+    assert not volume.passed and volume.severity == AssetCheckSeverity.WARN
+    assert volume.metadata["day"].value == str(data_date) and volume.metadata["events"].value == 0
+    assert volume.metadata["change_percent"].value == -100.0
+    assert evaluation(result, "web_events_freshness").passed                   # 1 day old: within the limit
 
 
 def test_the_package_builds_one_check_set_for_the_configured_tables():

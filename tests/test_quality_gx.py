@@ -23,7 +23,7 @@ shares: {max_other_persona_percent: 30, max_unassigned_channel_percent: 40, min_
          max_orphan_account_percent: 1, max_orphan_deal_percent: 5}
 drift: {max_change_percent: 25, min_segment_size: 50}
 event_volume: {tolerance_percent: 50, baseline_days: 14, min_baseline_days: 7}
-freshness: {max_age_days: 2}
+freshness: {max_age_days: 2, crm_max_age_days: 3}
 suppressions: {min_share_of_previous_percent: 50}
 future_timestamps: {tolerance_hours: 24}
 """

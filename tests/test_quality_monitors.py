@@ -169,3 +169,34 @@ def test_an_empty_data_date_counts_as_zero_events_and_is_flagged(con):
 
 def date_missing(counts: pl.DataFrame, day: dt.date) -> bool:
     return day not in counts["event_date"].to_list()
+
+
+def test_freshness_reference_is_the_explicit_data_date_else_today(monkeypatch):
+    from assets.data_date import freshness_reference_date
+
+    today = dt.date(2026, 12, 2)
+    monkeypatch.delenv("DATA_DATE", raising=False)
+    assert freshness_reference_date({}, today) == (today, "today (UTC)")
+    assert freshness_reference_date({"data_date": "2026-11-20"}, today) == (dt.date(2026, 11, 20), "data date")
+    monkeypatch.setenv("DATA_DATE", "2026-11-19")          # a dated manual run counts as explicit
+    assert freshness_reference_date({}, today) == (dt.date(2026, 11, 19), "data date")
+    assert freshness_reference_date({"data_date": "2026-11-20"}, today)[0] == dt.date(2026, 11, 20)
+
+
+def test_crm_freshness_verdict_and_signals(con):
+    from assets.raw.landing import create_raw_tables
+    from data_quality.event_monitors import crm_freshness, crm_freshness_verdict
+
+    stale = crm_freshness_verdict(dt.date(2026, 3, 10), AS_OF, max_age_days=3, reference="today (UTC)")
+    assert not stale.passed and stale.age_days == 5
+    assert "before today (UTC) 2026-03-15" in stale.message and "freshness.crm_max_age_days" in stale.message
+    unknown = crm_freshness_verdict(None, AS_OF, max_age_days=3)
+    assert unknown.passed and "unknown" in unknown.message
+    assert crm_freshness(con).newest_update is None                      # before the raw tables exist
+    create_raw_tables(con)
+    con.execute("insert into raw.contacts (contact_id, updated_at) values ('c1', timestamp '2026-03-14 09:00')")
+    con.execute("insert into raw.load_log (source, file_mtime) values ('contacts', timestamp '2026-03-15 01:00')")
+    con.execute("insert into raw.load_log (source, event_date, file_mtime) "
+                "values ('web_events', date '2026-03-15', timestamp '2026-03-16 01:00')")   # not a CRM file
+    signals = crm_freshness(con)
+    assert signals.newest_update == dt.datetime(2026, 3, 14, 9) and signals.newest_file_mtime == dt.datetime(2026, 3, 15, 1)

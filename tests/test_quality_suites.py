@@ -70,7 +70,7 @@ BASE_QUALITY = {
                "max_orphan_deal_percent": 5},
     "drift": {"max_change_percent": 25, "min_segment_size": 50},
     "event_volume": {"tolerance_percent": 50, "baseline_days": 14, "min_baseline_days": 7},
-    "freshness": {"max_age_days": 2},
+    "freshness": {"max_age_days": 2, "crm_max_age_days": 3},
     "future_timestamps": {"tolerance_hours": 24},
     "suppressions": {"min_share_of_previous_percent": 50},
 }
