@@ -178,7 +178,9 @@ def publish_audience(
     data_date: dt.date,
     check_results: dict | None = None,
 ) -> AudiencePublication:
-    """Publish `audience` from audiences.members to its destinations (see the module docstring)."""
+    """Publish `audience` from audiences.members to its destinations (see the module docstring).
+    `check_results` goes into every manifest.json as is (JSON-serialisable): the export assets pass the
+    run's blocking checks upstream of the export; empty only when called outside a run (tests, tools)."""
     unknown = [d for d in audience.destinations if d not in destinations]
     if unknown:
         raise ValueError(f"{audience.where}: destinations {unknown} are not in config/destinations.yaml "

@@ -3,7 +3,8 @@ they write (`audiences.memberships`, `audiences.publish_log`) as assets that rep
 
 Each export asset `exports/<audience with - as _>` renders the audience's treatment members for each
 of its destinations and publishes the files under `EXPORT_DIR/<audience>/<destination>/` (atomic,
-unchanged lists not re-published; see assets/exports/publish_files.py). The logic is in
+unchanged lists not re-published; see assets/exports/publish_files.py). Each manifest.json records the
+run's results of the blocking checks upstream of the export (`check_results`). The logic is in
 assets/audiences/publication.py; this module is wiring and metadata.
 
 The asset list follows the audience file when the code location loads (`SEGMENTATION_CONFIG_DIR` or
@@ -21,6 +22,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
+    DagsterEventType,
     Failure,
     MaterializeResult,
     MetadataValue,
@@ -81,6 +83,40 @@ def publication_metadata(result: AudiencePublication, folder: Path) -> dict:
     return metadata
 
 
+def check_summary(evaluation, report_dir: Path) -> dict:
+    """One check's entry in manifest.json: asset, check, passed, severity and, when the check wrote
+    one, its HTML report relative to REPORT_DIR (an absolute path would name this machine's folders
+    and make identical publishes differ between installations)."""
+    entry = {
+        "asset": evaluation.asset_key.to_user_string(),
+        "check": evaluation.check_name,
+        "passed": bool(evaluation.passed),
+        "severity": evaluation.severity.value,
+    }
+    report = evaluation.metadata.get("report")
+    if report is not None and report.value:
+        path = Path(str(report.value))
+        entry["report"] = path.relative_to(report_dir).as_posix() if path.is_relative_to(report_dir) else str(path)
+    return entry
+
+
+def upstream_blocking_check_results(context: AssetExecutionContext, report_dir: Path) -> dict:
+    """This run's results of the blocking checks on the assets upstream of this export, keyed
+    `<asset>:<check>` (sorted). Dagster only starts the export when all of them passed, so the
+    manifest records what the published rows were held to. Read from the run's event log: the
+    checks ran earlier in this same run."""
+    upstream = context.job_def.asset_layer.asset_graph.get_ancestor_asset_keys(context.asset_key)
+    records = context.instance.get_records_for_run(
+        context.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
+    results = {}
+    for record in records:  # in event order: a retried check's last result wins
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if evaluation.blocking and evaluation.asset_key in upstream:
+            results[f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"] = check_summary(
+                evaluation, report_dir)
+    return dict(sorted(results.items()))
+
+
 def build_export_asset(audience: AudienceDefinition) -> AssetsDefinition:
     """The export asset of one audience (see the module docstring), with a WARN check that fails when a
     destination was skipped for being below its minimum size."""
@@ -110,6 +146,7 @@ def build_export_asset(audience: AudienceDefinition) -> AssetsDefinition:
         # The audience as the config says now (a filter or destination edit applies without a reload).
         current = find_audience(load_audiences(folders.config), audience.name, config_path(CONFIG_FILE, folders.config))
         publisher = FilesystemPublisher(folders.exports)
+        check_results = upstream_blocking_check_results(context, folders.reports)
         with warehouse.connect() as con:
             data_date = resolve_data_date(con, context.run.tags)
             # This asset only runs when every blocking check upstream of it passed: the night is a
@@ -117,6 +154,7 @@ def build_export_asset(audience: AudienceDefinition) -> AssetsDefinition:
             mark_night_passed(con, data_date, context.run_id)
             result = publish_audience(
                 con, current, load_destinations(folders.config), publisher, run_id=context.run_id, data_date=data_date,
+                check_results=check_results,
             )
         for o in result.outcomes:
             context.log.info("%s -> %s: %s %s", audience.name, o.destination, o.status, o.reason or "")
@@ -133,9 +171,9 @@ def build_export_asset(audience: AudienceDefinition) -> AssetsDefinition:
             metadata={"skipped": MetadataValue.md(
                 "\n".join(f"- {o.destination}: {o.reason}" for o in skipped) or "(none)")},
         )
-        return MaterializeResult(
-            metadata=publication_metadata(result, folders.exports / audience.name), check_results=[check]
-        )
+        metadata = publication_metadata(result, folders.exports / audience.name)
+        metadata["blocking_checks_recorded"] = MetadataValue.int(len(check_results))
+        return MaterializeResult(metadata=metadata, check_results=[check])
 
     return _export
 
