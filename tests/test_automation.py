@@ -82,6 +82,24 @@ def test_landing_sensor_records_existing_files_then_triggers_once_per_settled_fi
         assert isinstance(result, RunRequest) and result.tags["new_files"] == "crm/accounts.csv"
 
 
+def test_landing_sensor_waits_for_the_whole_drop(tmp_path, monkeypatch):
+    """A complete CRM file next to one still being copied does not start a run on a half-new snapshot."""
+    crm = tmp_path / "landing" / "crm"
+    crm.mkdir(parents=True)
+    monkeypatch.setenv("LANDING_DIR", str(tmp_path / "landing"))
+    with DagsterInstance.ephemeral() as instance:
+        _, cursor = tick(instance, None)
+        (crm / "accounts.csv").write_text("account_id\n1\n")
+        (crm / "contacts.csv").write_text("contact_id\n")
+        _, cursor = tick(instance, cursor)
+        with (crm / "contacts.csv").open("a") as partial:  # accounts.csv is complete, contacts.csv is not
+            partial.write("c1\n")
+        result, cursor = tick(instance, cursor)
+        assert isinstance(result, SkipReason) and result.skip_message.endswith(": crm/contacts.csv")
+        result, cursor = tick(instance, cursor)
+        assert isinstance(result, RunRequest) and result.tags["new_files"] == "crm/accounts.csv, crm/contacts.csv"
+
+
 def test_landing_sensor_reads_the_previous_cursor_format(tmp_path, monkeypatch):
     """A cursor written before files had to settle (a flat path -> fingerprint map) still counts its files."""
     landing = tmp_path / "landing"

@@ -97,8 +97,9 @@ def _preview(names: list[str]) -> str:
     default_status=DefaultSensorStatus.RUNNING if _config.sensor_enabled else DefaultSensorStatus.STOPPED,
     description="Starts the nightly job when new or changed files appear in LANDING_DIR "
     "(crm/*.csv, web/events/*.jsonl) and have stopped changing: a file counts once its size and mtime "
-    "are the same at two ticks in a row (a file still being copied waits). The cursor remembers each "
-    "file's size and mtime, so a file triggers once.",
+    "are the same at two ticks in a row, and a run starts once no file is still changing (a file "
+    "still being copied, or the rest of a drop, is waited for). The cursor remembers each file's size "
+    "and mtime, so a file triggers once.",
 )
 def landing_files_sensor(context: SensorEvaluationContext):
     landing = Settings.from_env().landing_dir
@@ -111,10 +112,13 @@ def landing_files_sensor(context: SensorEvaluationContext):
         return SkipReason(f"first tick: recorded {len(current)} files already in {landing}; new ones will start a run")
     cursor = LandingCursor.parse(context.cursor)
     ready, settling = settled_files(cursor, current)
+    if settling:
+        # Files land in sets (a CRM snapshot is several files): run once the whole drop has landed,
+        # not on the first complete file next to half-copied ones. Ready files stay uncounted till then.
+        context.update_cursor(next_cursor(cursor, current, []).dumps())
+        return SkipReason(f"waiting for {len(settling)} file(s) to stop changing: {_preview(settling)}")
     context.update_cursor(next_cursor(cursor, current, ready).dumps())
     if not ready:
-        if settling:
-            return SkipReason(f"waiting for {len(settling)} file(s) to stop changing: {_preview(settling)}")
         return SkipReason(f"no new files in {landing}")
     # A killed run would keep the one run slot: the requested run would queue for good.
     fail_orphaned_runs_for(context, nightly_job.name, reporter="landing_files_sensor")
