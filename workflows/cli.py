@@ -192,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("error: interrupted (Ctrl-C); run the command again to finish the night", file=sys.stderr)
+        return 130
     except (ConfigError, LandingFileError) as exc:
         # the message names the file (and key, or one line per bad file): nothing more to look at
         print(f"error: {exc}", file=sys.stderr)
