@@ -34,7 +34,10 @@ def connect_waiting(path: str, read_only: bool, timeout_s: float) -> duckdb.Duck
     delay = 0.2
     while True:
         try:
-            return duckdb.connect(path, read_only=read_only, config=duckdb_config(path))
+            con = duckdb.connect(path, read_only=read_only, config=duckdb_config(path))
+            # DuckDB draws a progress bar on stdout for long queries: noise in run logs (not a global option)
+            con.execute("set enable_progress_bar = false")
+            return con
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                 raise

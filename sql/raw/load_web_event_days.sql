@@ -4,15 +4,22 @@
 -- other line goes to raw.quarantine (source 'web_events', event_date = the file's day).
 -- Re-loading a day replaces exactly that day's rows in both tables, and its raw.load_log row.
 create or replace temp table web_parsed as
-with source as (
-    select r.source_file, r.event_date, r._row + coalesce(s.skipped, 0) as _line, r.text, json_valid(r.text) as is_json
-    from (
-        select l.source_file, b.event_date, l._global_row - f.rows_before as _row, l.text
-        from web_lines_read as l
-        join web_file_starts as f using (source_file)
-        join web_batch_files as b on b.path = l.source_file
-    ) as r
-    asof left join web_line_steps as s on r.source_file = s.source_file and r._row > s.read_before
+with numbered as (
+    select l.source_file, b.event_date, l._global_row - f.rows_before as _row, l.text
+    from web_lines_read as l
+    join web_file_starts as f using (source_file)
+    join web_batch_files as b on b.path = l.source_file
+),
+source as (
+    -- read row k of a file is line k, unless DuckDB rejected lines before it: only the (rare) files
+    -- with rejected lines pay for the ASOF join that shifts their rows
+    select source_file, event_date, _row as _line, text, json_valid(text) as is_json
+    from numbered
+    where source_file not in (select source_file from web_line_steps)
+    union all
+    select n.source_file, n.event_date, n._row + coalesce(s.skipped, 0), n.text, json_valid(n.text)
+    from (select * from numbered where source_file in (select source_file from web_line_steps)) as n
+    asof left join web_line_steps as s on n.source_file = s.source_file and n._row > s.read_before
 ),
 objects as (
     -- valid JSON that starts with "{" is an object; one from_json parse extracts every field
