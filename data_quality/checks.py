@@ -25,12 +25,12 @@ from dagster import (
 
 from assets.data_date import freshness_reference_date, resolve_data_date
 from assets.metadata import distribution_md
+from data_quality import suppression_monitor
 from data_quality.drift import record_and_compare
 from data_quality.event_monitors import (
     crm_freshness, crm_freshness_verdict, daily_event_counts, freshness_verdict, newest_event_date, volume_verdict,
 )
 from data_quality.quality_config import load_quality_config
-from data_quality import suppression_monitor
 from data_quality.suites import load_suite, load_suite_for, suite_path
 from data_quality.value_sets import RunValues
 from workflows.resources import Folders, Warehouse
