@@ -165,3 +165,50 @@ def test_the_schedule_cleans_up_before_it_requests_a_run(tmp_path):
         assert instance.get_run_by_id(run_id).status == DagsterRunStatus.FAILURE
         (failure,) = instance.get_records_for_run(run_id, of_type=DagsterEventType.RUN_FAILURE).records
         assert "nightly_schedule" in failure.event_log_entry.dagster_event.message
+
+
+def test_a_command_line_run_waits_for_a_live_run_of_the_job(tmp_path):
+    """A run in progress (here: a real run of a job named like ours, in another thread) is waited for,
+    reported once, and the wait ends when that run finishes."""
+    import threading
+
+    from workflows.instance import wait_for_runs_in_progress
+
+    home = tmp_path / "home"
+    ensure_instance(home)
+    release = threading.Event()
+
+    @op
+    def busy():
+        release.wait(30)
+
+    @job(name="nightly_like")
+    def other():
+        busy()
+
+    with open_instance(home) as instance:
+        worker = threading.Thread(target=lambda: other.execute_in_process(instance=instance))
+        worker.start()
+        deadline = time.monotonic() + 30
+        while not instance.get_runs(RunsFilter(job_name="nightly_like", statuses=[DagsterRunStatus.STARTED])):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        said = []
+        threading.Timer(1.0, release.set).start()
+        wait_for_runs_in_progress(instance, "nightly_like", say=said.append, poll_s=0.1)
+        worker.join(30)
+        (run,) = instance.get_runs(RunsFilter(job_name="nightly_like"))
+        assert run.status == DagsterRunStatus.SUCCESS
+        assert len(said) == 1 and said[0].startswith(f"Waiting for run {run.run_id[:8]} (STARTED)")
+        wait_for_runs_in_progress(instance, "nightly_like", say=said.append, timeout_s=0)  # none left: no wait
+        with pytest.raises(TimeoutError):  # a run that outlasts the wait is one clear error
+            release.clear()
+            worker = threading.Thread(target=lambda: other.execute_in_process(instance=instance))
+            worker.start()
+            while not instance.get_runs(RunsFilter(job_name="nightly_like", statuses=[DagsterRunStatus.STARTED])):
+                time.sleep(0.05)
+            try:
+                wait_for_runs_in_progress(instance, "nightly_like", say=said.append, timeout_s=0.3, poll_s=0.1)
+            finally:
+                release.set()
+                worker.join(30)

@@ -24,7 +24,7 @@ from assets.config_files import ConfigError
 from assets.data_date import DATA_DATE_TAG, parse_data_date
 from assets.raw.landing import LandingFileError
 from assets.raw.web_events_load import event_day_files, events_dir
-from workflows.instance import ensure_instance, fail_orphaned_runs, run_process_tags
+from workflows.instance import ensure_instance, fail_orphaned_runs, run_process_tags, wait_for_runs_in_progress
 from workflows.progress import progress_logger
 from workflows.settings import Settings
 
@@ -39,7 +39,8 @@ class CliError(Exception):
 
 def run_nightly(settings: Settings, tags: dict[str, str], run_config: dict | None = None) -> bool:
     """Run the nightly job in-process against the persistent instance; True when it succeeded.
-    Runs of the job left STARTED by a killed process are marked failed first."""
+    Runs of the job left STARTED by a killed process are marked failed first; a live one (the
+    schedule's) is waited for."""
     ensure_instance(settings.dagster_home)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     from workflows.definitions import defs  # imported late: DAGSTER_HOME must be set first
@@ -50,6 +51,7 @@ def run_nightly(settings: Settings, tags: dict[str, str], run_config: dict | Non
         for orphan in fail_orphaned_runs(instance, JOB_NAME, reporter="python -m workflows.cli"):
             print(f"Marked run {orphan.run_id[:8]} failed: it was {orphan.status} but its process "
                   f"(pid {orphan.pid}) is gone.", file=sys.stderr)
+        wait_for_runs_in_progress(instance, JOB_NAME, say=lambda text: print(text, file=sys.stderr))
         tags = {**tags, **run_process_tags()}
         result = job.execute_in_process(instance=instance, tags=tags, run_config=config, raise_on_error=False)
         if not result.success:

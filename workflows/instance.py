@@ -181,6 +181,30 @@ def fail_orphaned_runs(instance, job_name: str, reporter: str) -> list[OrphanedR
     return marked
 
 
+def wait_for_runs_in_progress(instance, job_name: str, say, timeout_s: float = 6 * 3600, poll_s: float = 5.0) -> None:
+    """Block while another run of `job_name` is starting, started or canceling (e.g. the schedule's,
+    launched by the daemon): a command-line run executes in this process, outside the run queue, so it
+    waits its turn here instead of interleaving its steps with the other run's. Call it after
+    `fail_orphaned_runs`, so a dead run is not waited for. `say(text)` reports the wait once."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    statuses = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
+    deadline = time.monotonic() + timeout_s
+    reported = set()
+    while True:
+        busy = instance.get_runs(RunsFilter(job_name=job_name, statuses=statuses))
+        if not busy:
+            return
+        for run in busy:
+            if run.run_id not in reported:
+                reported.add(run.run_id)
+                say(f"Waiting for run {run.run_id[:8]} ({run.status.value}) to finish first: one run at a time.")
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"run {busy[0].run_id[:8]} of {job_name} is still {busy[0].status.value} after "
+                               f"{timeout_s:.0f}s; see it in the UI (Runs), or cancel it there")
+        time.sleep(poll_s)
+
+
 def fail_orphaned_runs_for(context, job_name: str, reporter: str) -> list[OrphanedRun]:
     """`fail_orphaned_runs` from a schedule or sensor evaluation. The daemon always gives the context an
     instance; a context built in a test without one has nothing to clean."""
