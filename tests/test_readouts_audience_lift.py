@@ -15,6 +15,7 @@ from assets.readouts.audience_lift import (
     DROP, LIFT, NO_DIFFERENCE, NOT_ENOUGH, audience_lift, evaluate_audiences, member_conversions,
 )
 from assets.readouts.readout_config import load_readout_config
+from assets.readouts.report import lift_md, render_html
 from assets.sql_files import run_sql
 from test_upsell import STAGING_DDL
 from workflows.settings import REPO_ROOT
@@ -84,6 +85,9 @@ def test_a_known_lift_is_recovered(tmp_path):
     assert row["diff_ci_low"] < 0.05 < row["diff_ci_high"]
     assert row["diff_ci_low"] > 0 and row["p_value"] < 0.05
     assert row["rel_lift"] == pytest.approx(row["rate_treatment"] / row["rate_holdout"] - 1)
+    # the relative lift has its own (Katz) interval: the true 0.15 / 0.10 - 1 = 0.5 is inside, 0 is not
+    assert 0 < row["rel_lift_ci_low"] < 0.5 < row["rel_lift_ci_high"]
+    assert row["rel_lift_ci_low"] < row["rel_lift"] < row["rel_lift_ci_high"]
     assert row["outcome"].startswith("new_business or upsell opportunity created within 90 days")
 
 
@@ -151,6 +155,7 @@ def test_window_not_elapsed_means_not_enough_data_yet(tmp_path):
     assert (row["members_treatment"], row["n_treatment"]) == (500, 0)
     assert "1000 members still inside their window" in row["reason"]
     assert row["p_value"] is None and row["abs_lift"] is None and row["diff_ci_low"] is None
+    assert row["rel_lift"] is None and row["rel_lift_ci_low"] is None and row["rel_lift_ci_high"] is None
 
 
 def test_too_few_members_or_no_holdout_is_not_enough_data(tmp_path):
@@ -194,3 +199,19 @@ def test_bad_audience_config_names_file_and_key(tmp_path, changes, where):
     with pytest.raises(ConfigError) as error:
         load_readout_config(write_config(tmp_path, **changes))
     assert "readouts.yaml" in str(error.value) and where in str(error.value)
+
+
+def test_the_relative_lift_interval_is_in_the_markdown_and_the_html_report(tmp_path):
+    members = pl.DataFrame({
+        "audience": ["aud"] * 2000, "group": ["treatment"] * 1000 + ["holdout"] * 1000,
+        "first_published_at": [PUBLISHED] * 2000, "window_complete": [True] * 2000,
+        "converted": [True] * 200 + [False] * 800 + [True] * 100 + [False] * 900,
+    })
+    row = evaluate_audiences(members, load_readout_config(write_config(tmp_path / "config"))).row(0, named=True)
+    assert row["rel_lift"] == pytest.approx(1.0)
+    interval = f"[{100 * row['rel_lift_ci_low']:.1f}%, {100 * row['rel_lift_ci_high']:.1f}%]"
+    table = pl.DataFrame([row])
+    assert f"100.0% {interval}" in lift_md(table)
+    criteria = pl.DataFrame(schema={"lift_ci_high": pl.Float64, "outcome_window_days": pl.Int64})
+    assert "rel lift [CI]" in render_html(DATA_DATE, criteria, table, []) and interval in render_html(
+        DATA_DATE, criteria, table, [])

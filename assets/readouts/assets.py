@@ -78,7 +78,7 @@ def upsell_criteria_performance(context: AssetExecutionContext, warehouse: Wareh
 def audience_lift(context: AssetExecutionContext, warehouse: Warehouse, folders: Folders) -> MaterializeResult:
     """One row per published audience: members whose outcome window has ended, conversions (config:
     opportunity created or won within N days after first publish, by the contact or their account) in
-    treatment vs holdout, absolute and relative lift, interval of the difference, p-value and a verdict
+    treatment vs holdout, absolute and relative lift with their intervals, p-value and a verdict
     ("not enough data yet" below the minimum n or without a holdout). Empty, with a note, when no
     audience was published yet. Rules: config/readouts.yaml. Used by the readout report."""
     config = load_readout_config(folders.config)

@@ -3,7 +3,8 @@
 Members are randomised per contact by a stable hash (treatment | holdout, `audiences.memberships`).
 For each audience, members whose outcome window (first publish + N days) has ended by the data date are
 compared: conversion rate of treatment vs holdout, absolute and relative lift, a Newcombe interval for
-the difference and the two-proportion z-test p-value (`assets.readouts.stats`). Too few matured members
+the difference, the Katz log interval of the rate ratio (shown as relative lift: ratio - 1) and the
+two-proportion z-test p-value (`assets.readouts.stats`). Too few matured members
 in either group, or no holdout at all, gives "not enough data yet" instead of numbers.
 
 With `match: account`, treatment and holdout contacts of the same account share the account's
@@ -49,6 +50,8 @@ LIFT_SCHEMA: dict[str, pl.DataType] = {
     "rate_holdout": pl.Float64(),
     "abs_lift": pl.Float64(),             # rate_treatment - rate_holdout
     "rel_lift": pl.Float64(),             # rate_treatment / rate_holdout - 1
+    "rel_lift_ci_low": pl.Float64(),      # Katz interval of the ratio, minus 1 (0.5 added to zero cells)
+    "rel_lift_ci_high": pl.Float64(),
     "diff_ci_low": pl.Float64(),
     "diff_ci_high": pl.Float64(),
     "p_value": pl.Float64(),
@@ -128,12 +131,14 @@ def evaluate_audiences(members: pl.DataFrame, config: ReadoutConfig) -> pl.DataF
         enough = verdict != NOT_ENOUGH
         keep = lambda value: value if enough else None  # noqa: E731  (no noise below the minimum n)
         rel = cmp.ratio - 1 if cmp.ratio is not None else None
+        rel_ci = tuple(None if bound is None else bound - 1 for bound in cmp.ratio_ci)
         rows.append({
             **row,
             "outcome": lift.outcome_for(row["audience"]).describe(lift.outcome_window_days),
             "outcome_window_days": lift.outcome_window_days,
             "rate_treatment": cmp.rate_1, "rate_holdout": cmp.rate_2,
             "abs_lift": keep(cmp.difference), "rel_lift": keep(rel),
+            "rel_lift_ci_low": keep(rel_ci[0]), "rel_lift_ci_high": keep(rel_ci[1]),
             "diff_ci_low": keep(cmp.difference_ci[0]), "diff_ci_high": keep(cmp.difference_ci[1]),
             "p_value": keep(cmp.p_value), "verdict": verdict, "reason": reason,
             "confidence_level": config.confidence_level,

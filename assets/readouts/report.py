@@ -80,7 +80,7 @@ def lift_md(table: pl.DataFrame) -> str:
     """Audience lift as a Markdown table."""
     if table.is_empty():
         return "No audience published yet: nothing to compare."
-    lines = ["| audience | verdict | treatment | holdout | abs lift [CI] | rel lift | p | why |",
+    lines = ["| audience | verdict | treatment | holdout | abs lift [CI] | rel lift [CI] | p | why |",
              "|---|---|---:|---:|---|---:|---:|---|"]
     for r in table.iter_rows(named=True):
         lines.append(
@@ -88,7 +88,8 @@ def lift_md(table: pl.DataFrame) -> str:
             f"({_num(r['rate_treatment'], percent=True)}) | {r['conversions_holdout']}/{r['n_holdout']} "
             f"({_num(r['rate_holdout'], percent=True)}) "
             f"| {_estimate(r['abs_lift'], r['diff_ci_low'], r['diff_ci_high'], percent=True)} "
-            f"| {_num(r['rel_lift'], percent=True)} | {_p(r['p_value'])} | {r['reason']} |"
+            f"| {_estimate(r['rel_lift'], r['rel_lift_ci_low'], r['rel_lift_ci_high'], percent=True)} "
+            f"| {_p(r['p_value'])} | {r['reason']} |"
         )
     return "\n".join(lines)
 
@@ -135,7 +136,8 @@ def render_html(data_date: dt.date, criteria: pl.DataFrame, lift: pl.DataFrame, 
         f"{r['conversions_treatment']:,}/{r['n_treatment']:,} ({_num(r['rate_treatment'], percent=True)})",
         f"{r['conversions_holdout']:,}/{r['n_holdout']:,} ({_num(r['rate_holdout'], percent=True)})",
         _estimate(r["abs_lift"], r["diff_ci_low"], r["diff_ci_high"], percent=True),
-        _num(r["rel_lift"], percent=True), html.escape(_p(r["p_value"])),
+        _estimate(r["rel_lift"], r["rel_lift_ci_low"], r["rel_lift_ci_high"], percent=True),
+        html.escape(_p(r["p_value"])),
         f"{r['members_treatment']:,} / {r['members_holdout']:,}",
     ] for r in lift.iter_rows(named=True)]
     snap_text = ", ".join(d.isoformat() for d in snapshots) or "none yet (not enough history for a complete outcome window)"
@@ -143,7 +145,7 @@ def render_html(data_date: dt.date, criteria: pl.DataFrame, lift: pl.DataFrame, 
         ["criterion", "verdict", "lift [CI]", "success rate [CI]", "baseline", "difference [CI]", "p",
          "precision / recall", "successes/n flagged vs unflagged"], crit_rows) if crit_rows else "<p>No criteria evaluated.</p>"
     lift_html = _table(
-        ["audience", "verdict", "treatment", "holdout", "abs lift [CI]", "rel lift", "p", "members (T / H)"],
+        ["audience", "verdict", "treatment", "holdout", "abs lift [CI]", "rel lift [CI]", "p", "members (T / H)"],
         lift_rows) if lift_rows else "<p>No audience published yet: nothing to compare.</p>"
     caveats = "".join(f"<li>{html.escape(c)}</li>" for c in CAVEATS)
     return f"""<!doctype html>
