@@ -20,6 +20,17 @@ Tenure and company size have no effect (ratios of 1); neither do /upgrade visits
 volume or decision makers. Lost upsells arrive at a constant rate that depends on nothing. Upsells are
 simulated from `UPSELL_HISTORY_BEFORE_EVENTS_DAYS` before the first event day until `OPEN_HORIZON_DAYS`
 after the last, so opportunities that close after the snapshot show as open.
+
+Audience lift (`sample.outcomes`). After an audience is published on day P, each member of an audience
+given an effect converts (one opportunity, attached to the member and their account) with probability
+    AUDIENCE_HOLDOUT_CONVERSION                         in the holdout
+    AUDIENCE_HOLDOUT_CONVERSION x AUDIENCE_LIFT_MULTIPLE in the treatment group (the ads work)
+(a multiple of 1 is an audience with no effect). The group is the pipeline's own holdout hash. The
+opportunity is created 1..AUDIENCE_OUTCOME_CREATED_DAYS days after P; at a customer it is an upsell won
+AUDIENCE_OUTCOME_WIN_LAG_DAYS later at most, at a prospect an open new-business deal. Both count as a
+conversion under every outcome of config/readouts.yaml (created new_business/upsell, or won upsell),
+inside its 90-day window. With `match: contact` the true relative lift is exactly multiple - 1; with
+`match: account` colleagues in the other group share deals, so the measured lift is smaller.
 """
 from __future__ import annotations
 
@@ -37,6 +48,10 @@ UPGRADE_PAGE_HAZARD_RATIO = 1.0
 UPSELL_LOSS_MONTHLY_HAZARD = 0.02
 NEW_BUSINESS_LOSS_MONTHLY_HAZARD = 0.01
 ACTIVE_USER_CADENCE_DAYS = 14
+AUDIENCE_HOLDOUT_CONVERSION = 0.10
+AUDIENCE_LIFT_MULTIPLE = 2.0
+AUDIENCE_OUTCOME_CREATED_DAYS = 45
+AUDIENCE_OUTCOME_WIN_LAG_DAYS = 40
 UPSELL_HISTORY_BEFORE_EVENTS_DAYS = 365
 OPEN_HORIZON_DAYS = 120
 

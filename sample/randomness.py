@@ -12,7 +12,7 @@ import pyarrow as pa
 
 # Stream ids: one per independent use. Append new ones; never renumber.
 POPULATION, PRICING, UPGRADE, UPSELL_WIN, UPSELL_LOSS, NEW_BUSINESS, DAY_SESSIONS, DAY_PRODUCT, \
-    DAY_ANON, DAY_BOTS, DAY_PAGES, DAY_MESSY, DAY_IDS, CRM = range(14)
+    DAY_ANON, DAY_BOTS, DAY_PAGES, DAY_MESSY, DAY_IDS, CRM, AUDIENCE_OUTCOME = range(15)
 
 _MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 
