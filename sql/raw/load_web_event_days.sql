@@ -24,11 +24,7 @@ source as (
 objects as (
     -- valid JSON that starts with "{" is an object; one from_json parse extracts every field
     select
-        source_file,
-        event_date,
-        _line,
-        text,
-        is_json,
+        *,
         case when is_json and ltrim(text) like '{%' then from_json(text, '{
             "messageId": "VARCHAR", "type": "VARCHAR", "action": "VARCHAR", "event": "VARCHAR",
             "anonymousId": "VARCHAR", "userId": "VARCHAR", "timestamp": "VARCHAR",
@@ -44,12 +40,7 @@ objects as (
 ),
 typed as (
     select
-        source_file,
-        event_date,
-        _line,
-        text,
-        is_json,
-        doc,
+        *,
         nullif(trim(doc.messageId), '') as message_id,
         coalesce(doc.type, doc.action) as type,  -- the Segment B2B spec examples write "action"
         doc.event as event,
