@@ -208,3 +208,34 @@ def test_bad_inputs_are_refused(tmp_path):
     with pytest.raises(ValueError, match="YYYY-MM-DD"):
         PublishContext(run_id="r", data_date="24/11/2026")
     assert not (tmp_path / "upsell").exists()
+
+
+def test_below_the_minimum_a_list_is_published_only_to_withdraw_people(tmp_path):
+    """Consent: someone who opts out must leave `latest` even when the list shrank below the platform
+    minimum; a list that is merely small (nobody left) is skipped as before."""
+    small = GoogleCustomerMatch(min_size=6)
+    first = publish(tmp_path, range(3), destination=small)
+    assert first.status == "skipped" and first.below_minimum and not latest(tmp_path).exists()
+    published = publish(tmp_path, range(7), destination=small)
+    assert published.status == "published" and not published.below_minimum
+    shrunk = publish(tmp_path, [0, 1, 2, 4], run_id="run-2", destination=small)  # 3, 5 and 6 opted out
+    assert shrunk.status == "published" and shrunk.below_minimum and shrunk.removes == 3
+    assert "4 rows, below the google_ads minimum of 6; published anyway to withdraw 3 people" in shrunk.reason
+    assert emails_in(latest(tmp_path) / "audience.csv") == {email_hash(i) for i in (0, 1, 2, 4)}
+    assert emails_in(latest(tmp_path) / "removes.csv") == {email_hash(i) for i in (3, 5, 6)}
+    again = publish(tmp_path, [0, 1, 2, 4], run_id="run-3", destination=small)
+    assert again.status == "unchanged" and again.below_minimum
+    grown = publish(tmp_path, [0, 1, 2, 4, 7], run_id="run-4", destination=small)  # an add, nobody left
+    assert grown.status == "skipped" and grown.below_minimum
+    assert os.readlink(latest(tmp_path)) == shrunk.publish_id
+
+
+def test_an_audience_below_its_own_min_size_withdraws_people_too(tmp_path):
+    rows = GOOGLE.render(members(range(4)))
+    publisher = FilesystemPublisher(tmp_path)
+    assert publisher.publish("upsell", GOOGLE, rows, context()).status == "published"
+    small = PublishContext(run_id="run-2", data_date=DAY, below_minimum="3 treatment members, below the audience min_size of 10")
+    assert publisher.publish("upsell", GOOGLE, GOOGLE.render(members(range(4))), small).status == "unchanged"
+    result = publisher.publish("upsell", GOOGLE, GOOGLE.render(members(range(3))), small)
+    assert result.status == "published" and result.below_minimum and result.removes == 1
+    assert result.reason.startswith("3 treatment members, below the audience min_size of 10; published anyway")

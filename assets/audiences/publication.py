@@ -56,11 +56,13 @@ class DestinationOutcome:
     adds: int = 0
     removes: int = 0
     sha256: dict[str, str] = field(default_factory=dict)
+    below_minimum: bool = False
 
     @property
     def skipped_for_size(self) -> bool:
-        """Skipped because the list (or the audience) was below a minimum size."""
-        return self.status == "skipped"
+        """Below a minimum size (the list or the audience): skipped, or published only to withdraw
+        people who left the list. Either way the platform does not serve it: a warning."""
+        return self.below_minimum or self.status == "skipped"
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ def _render_and_publish(
     return DestinationOutcome(
         destination=destination.name, status=result.status, reason=result.reason, publish_id=result.publish_id,
         path=result.path, rows=result.rows, adds=result.adds, removes=result.removes, sha256=dict(result.sha256),
+        below_minimum=result.below_minimum,
     )
 
 
@@ -188,17 +191,16 @@ def publish_audience(
     run_sql(con, "audiences/create_tables")
     treatment, holdout = member_counts(con, audience.name)
     members = export_members(con, audience.name)
-    context = PublishContext(run_id=run_id, data_date=data_date, holdout_size=holdout,
-                             check_results=check_results or {})
+    below_minimum = None
     if audience.min_size is not None and members.height < audience.min_size:
-        reason = f"{members.height} treatment members, below the audience min_size of {audience.min_size}"
-        outcomes = [DestinationOutcome(name, "skipped", reason=reason) for name in audience.destinations]
-    else:
-        members = add_phone_e164(members)  # parsed once, shared by every destination
-        outcomes = [
-            _render_and_publish(audience, destinations[name], members, publisher, context)
-            for name in audience.destinations
-        ]
+        below_minimum = f"{members.height} treatment members, below the audience min_size of {audience.min_size}"
+    context = PublishContext(run_id=run_id, data_date=data_date, holdout_size=holdout,
+                             check_results=check_results or {}, below_minimum=below_minimum)
+    members = add_phone_e164(members)  # parsed once, shared by every destination
+    outcomes = [
+        _render_and_publish(audience, destinations[name], members, publisher, context)
+        for name in audience.destinations
+    ]
     logged = log_outcomes(con, audience.name, outcomes, run_id, data_date, treatment, holdout)
     delivered = any(o.status in ("published", "unchanged") for o in outcomes)
     if delivered:

@@ -161,11 +161,13 @@ class FilesystemPublisher:
             problems = check_no_clear_text(current)
             if problems:
                 raise ValueError(f"{destination.name}: refusing to write clear-text identifiers: {problems}")
-        if current.height < destination.min_size:
-            reason = f"{current.height} rows, below the {destination.name} minimum of {destination.min_size}"
-            return PublishResult(status="skipped", reason=reason, **result)
-
+        too_small = context.below_minimum or (
+            f"{current.height} rows, below the {destination.name} minimum of {destination.min_size}"
+            if current.height < destination.min_size else None)
         folder = self.export_dir / audience / destination.name
+        if too_small and not (folder / LATEST).is_symlink():
+            return PublishResult(status="skipped", reason=too_small, below_minimum=True, **result)
+
         if not self.export_dir.exists():
             _private_dir(self.export_dir)
         _private_dir(folder.parent)
@@ -181,7 +183,7 @@ class FilesystemPublisher:
                 manifest, sha = self._read_manifest(previous_dir)
                 return PublishResult(
                     status="unchanged", publish_id=previous_id, path=previous_dir, sha256=sha,
-                    reason="same rows as the latest publish", **result,
+                    reason="same rows as the latest publish", below_minimum=bool(too_small), **result,
                 )
         else:
             previous_id, previous_dir = None, None
@@ -198,6 +200,11 @@ class FilesystemPublisher:
 
         previous = self._read_previous(previous_dir, destination.columns)
         adds, removes = _diff(current, previous), _diff(previous, current)
+        if too_small and removes.is_empty():
+            return PublishResult(status="skipped", reason=too_small, below_minimum=True, **result)
+        # Below the minimum yet people left the list: publish anyway, so `latest` and removes.csv
+        # withdraw them (consent); the platform serves the list again once it is big enough.
+        reason = f"{too_small}; published anyway to withdraw {removes.height} people who left the list" if too_small else None
         contents = {"audience.csv": audience_csv, "adds.csv": csv_bytes(adds), "removes.csv": csv_bytes(removes)}
         publish_id = self._next_publish_id(folder, context, digest)
         manifest = self._manifest(audience, destination, context, publish_id, previous_id, contents,
@@ -219,7 +226,7 @@ class FilesystemPublisher:
         sha["manifest.json"] = sha256_bytes(manifest_bytes)
         return PublishResult(
             status="published", publish_id=publish_id, path=folder / publish_id,
-            adds=adds.height, removes=removes.height, sha256=sha, **result,
+            adds=adds.height, removes=removes.height, sha256=sha, reason=reason, below_minimum=bool(too_small), **result,
         )
 
     @staticmethod

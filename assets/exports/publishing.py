@@ -29,6 +29,9 @@ class PublishContext:
     holdout_size: int = 0
     check_results: dict[str, Any] = field(default_factory=dict)  # JSON-serialisable
     schema_version: int = MANIFEST_SCHEMA_VERSION
+    # Set when the audience itself is below its own min_size: every destination then treats the list
+    # as too small (a publish only happens to withdraw people who left the list; see publish_files).
+    below_minimum: str | None = None
 
     def __post_init__(self) -> None:
         # Accept "2026-11-24" as well as a date; anything else is a caller bug worth a clear message.
@@ -46,7 +49,9 @@ class PublishResult:
     """Outcome of one publish of one audience to one destination (a row of `audiences.publish_log`).
 
     status: `published` (new files, `latest` moved), `unchanged` (same rows as `latest`; nothing
-    written) or `skipped` (below the destination's minimum size; nothing written; see `reason`).
+    written) or `skipped` (below the destination's minimum size; nothing written; see `reason`). A
+    list below the minimum is still published when people published before have left it (opted out,
+    suppressed, no longer matching): `latest` must never keep them; `reason` then says so.
     """
 
     status: Status
@@ -59,6 +64,7 @@ class PublishResult:
     removes: int = 0
     sha256: dict[str, str] = field(default_factory=dict)  # file name -> hex digest
     reason: str | None = None
+    below_minimum: bool = False  # the list is below a minimum size (skipped, or published to withdraw)
 
 
 class Publisher(Protocol):
