@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 SCREENSHOTS = REPO_ROOT / "var" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-LAYERS = ("raw", "staging", "segments", "audiences", "exports")
+LAYERS = ("raw", "staging", "segments", "audiences", "exports", "readouts")
 expect.set_options(timeout=20_000)  # a cold first page load compiles the asset graph
 
 
@@ -130,6 +130,15 @@ def test_audience_checks(page: Page):
     page.goto("/assets/audiences/members?view=checks")
     see(page, "consent_and_customer_rules", "members_expectations", "members_size_drift", "blocking asset check")
     shoot(page, "audience_members_checks")
+
+
+def test_readout_asset_page(page: Page):
+    page.goto("/assets/readouts/upsell_criteria_performance")
+    see(page, "Latest materialization", "lift_by_criterion", "high_seat_utilization", "snapshots")
+    shoot(page, "readout_upsell_criteria_performance")
+    page.goto("/assets/readouts/report")
+    see(page, "Latest materialization", "criteria_supported", "latest")
+    shoot(page, "readout_report")
 
 
 def test_schedule_and_sensor(page: Page):
