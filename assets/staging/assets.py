@@ -4,7 +4,7 @@ Thin wiring only: the rules come from `config/web.yaml` (validated), the data da
 logic from the SQL files (see `assets.staging.models`).
 """
 # No `from __future__ import annotations`: Dagster reads the context type hint at definition time.
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from assets.data_date import resolve_data_date
 from assets.metadata import table_metadata
@@ -32,8 +32,11 @@ def _materialize(
     rules = load_web_rules(folders.config)
     with warehouse.connect() as con:
         as_of = resolve_data_date(con, context.run.tags)
-        build_model(con, table, rules, as_of)
+        info = build_model(con, table, rules, as_of)
         extras = summary(con, as_of) if summary else {}
+        if info is not None:  # events and sessions: how tonight's build went
+            extras["build"] = MetadataValue.text(info.mode)
+            extras["rebuilt_tonight"] = MetadataValue.int(info.rebuilt)
         return MaterializeResult(metadata={**table_metadata(con, f"staging.{table}"), **extras})
 
 
@@ -93,7 +96,9 @@ def identity_map(context: AssetExecutionContext, warehouse: Warehouse, folders: 
 @asset(**STAGING, deps=[_raw("web_events"), _staging("identity_map"), _staging("contact_id_map")])
 def events(context: AssetExecutionContext, warehouse: Warehouse, folders: Folders) -> MaterializeResult:
     """One row per message_id (earliest delivery) from raw.web_events: bots flagged, referrer host, UTM
-    fields, click ids, form/identify email, content topic, contact_id. Used by sessions and segments."""
+    fields, click ids, form/identify email, content topic, contact_id. Used by sessions and segments.
+    Incremental: only the messages of new or reloaded days and of visitors whose contact changed are
+    rebuilt (metadata `build`, `rebuilt_tonight`); a full rebuild when the rules or logic changed."""
     return _materialize(context, warehouse, folders, "events", summaries.events_summary)
 
 
@@ -101,7 +106,8 @@ def events(context: AssetExecutionContext, warehouse: Warehouse, folders: Folder
 def sessions(context: AssetExecutionContext, warehouse: Warehouse, folders: Folders) -> MaterializeResult:
     """One row per session (a visitor's non-bot events, split after config/web.yaml's inactivity
     timeout, 30 minutes) with the first event's source / medium / campaign, from staging.events.
-    Used by the lead-source segments."""
+    Incremental: only the sessions of visitors whose events changed are rebuilt. Used by the
+    lead-source segments."""
     return _materialize(context, warehouse, folders, "sessions", summaries.sessions_summary)
 
 

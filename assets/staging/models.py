@@ -9,7 +9,11 @@ import datetime as dt
 import duckdb
 
 from assets.sql_files import run_sql
+from assets.warehouse_tables import table_exists  # noqa: F401 - imported from here by other modules
+from assets.staging.incremental import BuildInfo, build_events, build_sessions
 from assets.staging.web_rules import WebRules
+
+INCREMENTAL_MODELS = {"events": build_events, "sessions": build_sessions}
 
 # Dependency order: each model reads only raw tables and the staging tables before it.
 STAGING_MODELS: tuple[str, ...] = (
@@ -25,25 +29,20 @@ STAGING_MODELS: tuple[str, ...] = (
 )
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    """Whether `schema.table` exists in the warehouse."""
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )
-
-
-def build_model(con: duckdb.DuckDBPyConnection, table: str, rules: WebRules, as_of: dt.date) -> None:
-    """(Re)create `staging.<table>` from `sql/staging/<table>.sql` with the rules bound as parameters."""
+def build_model(con: duckdb.DuckDBPyConnection, table: str, rules: WebRules, as_of: dt.date) -> BuildInfo | None:
+    """(Re)create `staging.<table>` from `sql/staging/<table>.sql` with the rules bound as parameters.
+    events and sessions are built incrementally when they can be (assets/staging/incremental.py) and
+    say how (BuildInfo); the other models are small and rebuilt every night."""
     if table not in STAGING_MODELS:
         raise ValueError(f"unknown staging model {table!r}; expected one of {', '.join(STAGING_MODELS)}")
+    if table in INCREMENTAL_MODELS:
+        return INCREMENTAL_MODELS[table](con, rules)
     name = f"staging/{table}"
     # crm/suppressions.csv is optional: without it there is no raw table, and nobody is suppressed.
     if table == "suppressions" and not table_exists(con, "raw", "suppressions"):
         name = "staging/suppressions_none"
     run_sql(con, name, {**rules.sql_params(), "as_of": as_of})
+    return None
 
 
 def build_staging(con: duckdb.DuckDBPyConnection, rules: WebRules, as_of: dt.date) -> None:

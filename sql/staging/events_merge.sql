@@ -1,0 +1,19 @@
+-- grain: see sql/staging/events.sql. The incremental night: the affected messages (events_affected,
+-- sql/staging/events_affected.sql) are deleted and rebuilt from their raw rows (events_input); the
+-- visitors of their old and new versions are queued for the sessions build.
+insert into build_state.sessions_pending
+select distinct coalesce('a:' || anonymous_id, 'u:' || user_id)
+from staging.events
+where message_id in (select message_id from events_affected)
+  and coalesce(anonymous_id, user_id) is not null;
+
+delete from staging.events where message_id in (select message_id from events_affected);
+
+insert into staging.events
+select * from staging_events_transform($bot_patterns, $form_events);
+
+insert into build_state.sessions_pending
+select distinct coalesce('a:' || anonymous_id, 'u:' || user_id)
+from staging.events
+where message_id in (select message_id from events_affected)
+  and coalesce(anonymous_id, user_id) is not null;
