@@ -61,10 +61,42 @@ def _in_transaction(con: duckdb.DuckDBPyConnection, build) -> BuildInfo:
     return info
 
 
+@dataclass(frozen=True)
+class _Steps:
+    """One way of building a model: the SQL file that makes the transform's input, the one that writes
+    the table from the transform, the relation whose rows count what was rebuilt, and the input's drop."""
+
+    make_input: str
+    write: str
+    counted: str
+    drop_input: str
+
+
+STEPS = {
+    ("events", "incremental"): _Steps("staging/events_affected", "staging/events_merge", "events_affected",
+                                      "drop table if exists events_input"),
+    ("events", "full"): _Steps("staging/events", "staging/events_replace", "staging.events",
+                               "drop view if exists events_input"),
+    ("sessions", "incremental"): _Steps("staging/sessions_merge", "staging/sessions_apply", "sessions_visitors",
+                                        "drop table if exists sessions_input"),
+    ("sessions", "full"): _Steps("staging/sessions", "staging/sessions_replace", "staging.sessions",
+                                 "drop view if exists sessions_input"),
+}
+
+
+def _run(con: duckdb.DuckDBPyConnection, model: str, mode: str, rules: WebRules) -> BuildInfo:
+    steps = STEPS[(model, mode)]
+    run_sql(con, steps.make_input)
+    run_sql(con, f"staging/{model}_transform")  # the macro binds to the input just made
+    run_sql(con, steps.write, rules.sql_params())
+    info = BuildInfo(mode, con.table(steps.counted).aggregate("count(*)").fetchone()[0])
+    con.execute(steps.drop_input)
+    return info
+
+
 def build_events(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bool = False) -> BuildInfo:
     """staging.events: the affected messages only, or everything (`full`, or nothing to build on)."""
     wanted = fingerprint("events", rules)
-    params = rules.sql_params()
 
     def build() -> BuildInfo:
         run_sql(con, "staging/build_state")
@@ -73,23 +105,13 @@ def build_events(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bool = F
         tracked = table_exists(con, "raw", "load_log")
         incremental = (not full and tracked and table_exists(con, "staging", "events")
                        and _built_with(con, "events") == wanted)
-        if incremental:
-            run_sql(con, "staging/events_affected")
-            run_sql(con, "staging/events_transform")
-            run_sql(con, "staging/events_merge", params)
-            info = BuildInfo("incremental", con.execute("select count(*) from events_affected").fetchone()[0])
-        else:
-            run_sql(con, "staging/events")
-            run_sql(con, "staging/events_transform")
-            run_sql(con, "staging/events_replace", params)
-            # every session may change: the sessions build starts over too
+        info = _run(con, "events", "incremental" if incremental else "full", rules)
+        if not incremental:  # every session may change: the sessions build starts over too
             con.execute("delete from build_state.builds where model = 'sessions'; delete from build_state.sessions_pending")
-            info = BuildInfo("full", con.execute("select count(*) from staging.events").fetchone()[0])
         if tracked:
             run_sql(con, "staging/events_record_build", {"fingerprint": wanted, "recorded_at": _now()})
         else:
             con.execute("delete from build_state.builds where model = 'events'")
-        con.execute("drop table if exists events_input" if incremental else "drop view if exists events_input")
         return info
 
     return _in_transaction(con, build)
@@ -98,24 +120,13 @@ def build_events(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bool = F
 def build_sessions(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bool = False) -> BuildInfo:
     """staging.sessions: the queued visitors' sessions only, or everything."""
     wanted = fingerprint("sessions", rules)
-    params = rules.sql_params()
 
     def build() -> BuildInfo:
         run_sql(con, "staging/build_state")
         incremental = (not full and table_exists(con, "staging", "sessions")
                        and _built_with(con, "sessions") == wanted and _built_with(con, "events") is not None)
-        if incremental:
-            run_sql(con, "staging/sessions_merge")
-            run_sql(con, "staging/sessions_transform")
-            run_sql(con, "staging/sessions_apply", params)
-            info = BuildInfo("incremental", con.execute("select count(*) from sessions_visitors").fetchone()[0])
-        else:
-            run_sql(con, "staging/sessions")
-            run_sql(con, "staging/sessions_transform")
-            run_sql(con, "staging/sessions_replace", params)
-            info = BuildInfo("full", con.execute("select count(*) from staging.sessions").fetchone()[0])
+        info = _run(con, "sessions", "incremental" if incremental else "full", rules)
         run_sql(con, "staging/sessions_record_build", {"fingerprint": wanted, "recorded_at": _now()})
-        con.execute("drop table if exists sessions_input" if incremental else "drop view if exists sessions_input")
         return info
 
     return _in_transaction(con, build)
