@@ -135,3 +135,8 @@ def test_ingestion_steps_retry_as_config_pipeline_yaml_says():
         policy = asset_def.op.retry_policy
         assert (policy.max_retries, policy.delay) == (config.max_retries, config.retry_delay_s)
         assert policy.backoff.value == "EXPONENTIAL"
+
+
+def test_the_quarantine_report_is_in_the_quality_group():
+    assert raw_quarantine.group_names_by_key[AssetKey(["raw", "quarantine"])] == "quality"
+    assert {raw_crm.group_names_by_key[k] for k in raw_crm.keys} | {raw_web_events.group_names_by_key[raw_web_events.key]} == {"raw"}

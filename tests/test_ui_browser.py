@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 SCREENSHOTS = REPO_ROOT / "var" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-LAYERS = ("raw", "staging", "segments", "audiences", "exports", "readouts")
+LAYERS = ("raw", "staging", "segments", "quality", "audiences", "exports", "readouts")
 expect.set_options(timeout=20_000)  # a cold first page load compiles the asset graph
 
 

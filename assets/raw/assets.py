@@ -149,7 +149,8 @@ def raw_web_events(context: AssetExecutionContext, config: WebEventsLoadConfig, 
 
 @asset(
     key=AssetKey(["raw", "quarantine"]),
-    group_name=GROUP,
+    # shown with the data checks: it is the night's report of what did not pass ingestion
+    group_name="quality",
     kinds={"duckdb"},
     deps=[AssetKey(["raw", e]) for e in CRM_ENTITIES] + [AssetKey(["raw", "web_events"])],
 )
