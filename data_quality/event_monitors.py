@@ -93,7 +93,7 @@ class CrmFreshness:
 
 def crm_freshness(con: duckdb.DuckDBPyConnection) -> CrmFreshness:
     """Read the CRM signals; both None before the raw CRM tables exist."""
-    from assets.staging.models import table_exists
+    from assets.warehouse_tables import table_exists
 
     if not (table_exists(con, "raw", "contacts") and table_exists(con, "raw", "load_log")):
         return CrmFreshness(None, None)

@@ -25,7 +25,7 @@ from assets.data_date import DATA_DATE_TAG, parse_data_date
 from assets.raw.landing import LandingFileError
 from assets.raw.web_events_load import event_day_files, events_dir
 from workflows.instance import ensure_instance, fail_orphaned_runs, run_process_tags, wait_for_runs_in_progress
-from workflows.progress import progress_logger
+from workflows.progress import message_lines, progress_logger
 from workflows.settings import Settings
 
 SUMMARY_SCHEMAS = ("raw", "staging", "segments", "audiences", "readouts")
@@ -153,8 +153,7 @@ def _first_line(exc: BaseException, settings: Settings) -> str:
     if isinstance(exc, DagsterInvalidConfigError) and "dagster instance config" in str(exc) and exc.errors:
         more = f" (+{len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""
         return f"{settings.dagster_home / 'dagster.yaml'}: {exc.errors[0].message}{more}"
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return f"{type(exc).__name__}: {lines[0] if lines else '(no message)'}"
+    return f"{type(exc).__name__}: {message_lines(str(exc) or '(no message)')[0]}"
 
 
 def save_traceback(settings: Settings) -> Path:

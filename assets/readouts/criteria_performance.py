@@ -30,7 +30,7 @@ from assets.readouts.readout_config import CriteriaReadoutConfig, ReadoutConfig
 from assets.readouts.stats import compare_proportions
 from assets.segments.upsell import FEATURE_SCHEMA, SQL_MODEL, UpsellConfig, account_features, score_accounts
 from assets.sql_files import run_sql, sql_text
-from assets.staging.models import table_exists
+from assets.warehouse_tables import table_exists
 from assets.warehouse_tables import replace_table
 
 CACHE_TABLE = "readouts.criteria_snapshot_features"

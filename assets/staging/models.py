@@ -9,7 +9,7 @@ import datetime as dt
 import duckdb
 
 from assets.sql_files import run_sql
-from assets.warehouse_tables import table_exists  # noqa: F401 - imported from here by other modules
+from assets.warehouse_tables import table_exists
 from assets.staging.incremental import BuildInfo, build_events, build_sessions
 from assets.staging.web_rules import WebRules
 
