@@ -240,6 +240,8 @@ class _Compiler:
         left, right = self.node(node.left, depth), self.node(node.right, depth)
         self.need(node.left, left, ("num",), f"'{symbol}'")
         self.need(node.right, right, ("num",), f"'{symbol}'")
+        if left.is_literal and right.is_literal:
+            return self.folded(node, symbol, left.literal, right.literal)
         a, b = left.expr, right.expr
         if symbol == "+":
             return Typed(a + b, "num")
@@ -249,6 +251,14 @@ class _Compiler:
             return Typed(a * b, "num")
         # A ratio over zero (e.g. no seats purchased) is unknown, not infinite.
         return Typed(pl.when(b != 0).then(a.cast(pl.Float64) / b), "num")
+
+    def folded(self, node: ast.AST, symbol: str, a: Any, b: Any) -> Typed:
+        """Arithmetic on two literals, done here: it stays a literal (usable in `in [...]`) and Polars
+        never sees a constant `when/then`, which it cannot compare with a column expression."""
+        if a is None or b is None or (symbol == "/" and b == 0):
+            return Typed(pl.lit(None, dtype=pl.Float64), "num", None, True)
+        value = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a / b}[symbol]()
+        return self.literal(node, value)
 
     def compare(self, node: ast.Compare, depth: int) -> Typed:
         parts = []
@@ -305,6 +315,8 @@ class _Compiler:
                     raise self.fail(item, f"cannot compare a {left.kind} value with {typed.literal!r}", hint=False)
             plain = [t.literal for t in values if t.kind != "null"]
             if left.is_literal:  # `'a' in ['a']`: decide now (Polars would not broadcast the result)
+                if left.literal is None:  # `(0 / 0) in [1, null]`: an unknown value matches only null
+                    return pl.lit(len(plain) < len(values))
                 return pl.lit(left.literal in plain)
             if plain:
                 # Polars 2 refuses to coerce in is_in (Int64 vs Float64): put both sides in one type.

@@ -72,6 +72,12 @@ def run(rule, columns=None) -> list[bool]:
     ("'abc' in ['abc'] and 2 not in [1]", [True] * 4),
     ("n > 0 and 'x' in ['abc']", [False] * 4),
     ("  n ==\n 1 ", [True, False, False, False]),           # YAML block scalars: line breaks are spaces
+    ("(0 / 0) == (n / (n * 0))", [False] * 4),             # constant arithmetic folded (found by fuzzing)
+    ("2 * 3 - 1 / 2 == 5.5", [True] * 4),
+    ("n / (1 - 1) is null", [True] * 4),
+    ("(0 / 0) in [1, null]", [True] * 4),                   # an unknown constant matches only null
+    ("(0 / 0) in [1]", [False] * 4),
+    ("(1 - 1) in [0]", [True] * 4),
 ])
 def test_operators(rule, expected):
     assert run(rule) == expected
