@@ -25,4 +25,4 @@
 create schema if not exists staging;
 
 -- The full build: every event (sql/staging/sessions_transform.sql holds the logic).
-create or replace temp view sessions_input as select * from staging.events;
+create or replace temp view sessions_input as select rowid as event_row, * from staging.events;

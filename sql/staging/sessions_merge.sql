@@ -4,6 +4,6 @@ create or replace temp table sessions_visitors as
 select distinct visitor_key from build_state.sessions_pending;
 
 create or replace temp table sessions_input as
-select *
+select rowid as event_row, *
 from staging.events
 where coalesce('a:' || anonymous_id, 'u:' || user_id) in (select visitor_key from sessions_visitors);

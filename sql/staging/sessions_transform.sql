@@ -1,11 +1,18 @@
 -- The staging.sessions transform (grain and rules: sql/staging/sessions.sql), as a table macro over
--- the temp view or table `sessions_input`: staging.events rows. The full build feeds it every event;
+-- the temp view or table `sessions_input`: staging.events rows with their rowid as `event_row`. The full build feeds it every event;
 -- the incremental night only the events of the visitors whose events changed
 -- (sql/staging/sessions_merge.sql): a visitor's sessions depend on that visitor's events alone.
 create or replace temp macro staging_sessions_transform(session_timeout_minutes, own_domains, search_sources) as table
     with source as (
-        -- narrow rows: the two window passes sort only what sessionising needs
-        select message_id, ts, type, contact_id, anonymous_id, case when anonymous_id is null then user_id end as user_key
+        -- narrow rows: the two window passes sort only what sessionising needs (wide rows made them
+        -- several times slower); everything else is joined back for the landing event only
+        select
+            event_row,
+            coalesce('a:' || anonymous_id, 'u:' || user_id) as visitor_key,
+            ts,
+            message_id,
+            type = 'page' as is_page,
+            contact_id
         from sessions_input
         where not is_bot
           and ts is not null
@@ -13,53 +20,51 @@ create or replace temp macro staging_sessions_transform(session_timeout_minutes,
     ),
 
     starts as (
+        -- a visitor's events in (ts, message_id) order: a fixed order, so the first event of a session
+        -- (its landing) is the one that starts it, whatever the input's row order
         select
-            *,
+            visitor_key, ts, is_page, contact_id, event_row,
+            row_number() over visitor_events as seq,
             coalesce(
                 ts - lag(ts) over visitor_events > to_minutes(session_timeout_minutes::bigint),
                 true
             ) as is_session_start
         from source
-        -- events at the same instant are peers: at most one of them can start a session, and the RANGE
-        -- frame below gives all peers the same session_number, so no tie-breaker is needed (and sorting
-        -- on ts alone is cheaper)
-        window visitor_events as (partition by anonymous_id, user_key order by ts)
+        window visitor_events as (partition by visitor_key order by ts, message_id)
     ),
 
     numbered as (
         select
             *,
-            sum(is_session_start::integer) over (
-                partition by anonymous_id, user_key order by ts range between unbounded preceding and current row
-            ) as session_number
+            sum(is_session_start::integer) over (partition by visitor_key order by seq) as session_number
         from starts
     ),
 
     totals as (
         select
-            anonymous_id,
-            user_key,
+            visitor_key,
             min(ts) as started_at,
             max(ts) as ended_at,
-            count(*) filter (where type = 'page') as pageviews,
+            count(*) filter (where is_page) as pageviews,
             count(*) as events,
-            arg_min(contact_id, struct_pack(ts := ts, message_id := message_id)) as contact_id,
-            arg_min(message_id, struct_pack(ts := ts, message_id := message_id)) as landing_message_id
+            arg_min(contact_id, seq) as contact_id,  -- the earliest event that has a contact
+            arg_min(event_row, seq) as landing_row
         from numbered
-        group by anonymous_id, user_key, session_number
+        group by visitor_key, session_number
     ),
 
     landings as (
         -- the session's first event, with everything the source rules look at
         select
-            totals.*,
-            coalesce('a:' || totals.anonymous_id, 'u:' || totals.user_key) as visitor_key,
+            totals.* exclude (landing_row),
+            events.message_id as landing_message_id,
+            events.anonymous_id,
             events.page_url, events.page_path, events.referrer_host,
             events.utm_source, events.utm_medium, events.utm_campaign, events.utm_term, events.utm_content,
             events.gclid, events.dclid, events.gbraid, events.wbraid, events.gclsrc, events.msclkid, events.srsltid
         from totals
         join sessions_input as events
-            on events.message_id = totals.landing_message_id
+            on events.event_row = totals.landing_row
     ),
 
     referrer_hosts as (
