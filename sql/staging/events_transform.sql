@@ -13,15 +13,18 @@ create or replace temp macro staging_events_transform(bot_patterns, form_events)
         from events_input
     ),
 
-    redelivered as (
-        select message_id from keyed group by message_id having count(*) > 1
+    redelivered_hashes as (
+        -- a cheap first pass on 64-bit hashes (grouping 20M message ids as text costs several times
+        -- more): a message delivered once has a hash seen once, except for the rare collision, which
+        -- only adds a candidate that the exact ranking below keeps
+        select hash(message_id) as message_hash from keyed group by message_hash having count(*) > 1
     ),
 
     dropped_copies as (
-        -- every copy of a re-delivered message but the first (ranked only within the few duplicates)
+        -- every copy of a re-delivered message but the first (ranked only within the few candidates)
         select raw_row
         from keyed
-        semi join redelivered using (message_id)
+        where hash(message_id) in (select message_hash from redelivered_hashes)
         qualify row_number() over (
             partition by message_id
             order by ts asc nulls last, event_date asc nulls last, _source_file asc nulls last, _line asc nulls last
@@ -62,7 +65,9 @@ create or replace temp macro staging_events_transform(bot_patterns, form_events)
                 user_agent,
                 '(?i)' || array_to_string(list_transform(bot_patterns, p -> '(?:' || p || ')'), '|')
             ) as is_bot
-        from (select distinct user_agent from deduplicated where user_agent is not null)
+        -- from the input, not `deduplicated`: a second reader of that wide relation would make DuckDB
+        -- materialize all of it (a dropped copy's user agent only adds an unused lookup row)
+        from (select distinct user_agent from events_input where user_agent is not null)
     ),
 
     parsed as (
