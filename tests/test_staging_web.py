@@ -148,6 +148,28 @@ def test_user_id_maps_through_merged_contacts(warehouse, web_rules):
     assert event(warehouse, "m2")["contact_id"] == "c-new"
 
 
+def test_user_id_evidence_is_the_earliest_event_of_each_pair_ties_by_message_id(warehouse, web_rules):
+    write_raw(warehouse, "contacts", [contact("c1", "one@acme.com"), contact("c2", "two@acme.com")])
+    write_raw(warehouse, "web_events", [
+        # a1 carries two userIds; c1's first event is at 10:00, c2's first at 09:00 (and later ones):
+        # c2 wins, and first_identified_at is its earliest event, not the later ones
+        {**page("m5", "a1", "2026-03-01 10:00"), "user_id": "c1"},
+        {**page("m6", "a1", "2026-03-01 11:00"), "user_id": "c2"},
+        {**page("m7", "a1", "2026-03-01 09:00"), "user_id": "c2"},
+        {**page("m1", "a1", "2026-03-02 08:00"), "user_id": "c1"},
+        # a2: both userIds first seen at the same instant -> the smaller message_id decides (m2 < m3)
+        {**page("m3", "a2", "2026-03-01 09:00"), "user_id": "c1"},
+        {**page("m2", "a2", "2026-03-01 09:00"), "user_id": "c2"},
+        {**page("m4", "a2", "2026-03-01 08:00")},
+    ])
+    stage(warehouse, web_rules)
+    assert rows(warehouse, "select anonymous_id, contact_id, method, first_identified_at from staging.identity_map "
+                           "order by anonymous_id") == [
+        {"anonymous_id": "a1", "contact_id": "c2", "method": "user_id", "first_identified_at": ts("2026-03-01 09:00")},
+        {"anonymous_id": "a2", "contact_id": "c2", "method": "user_id", "first_identified_at": ts("2026-03-01 09:00")},
+    ]
+
+
 def test_sessions_before_the_identify_call_are_stitched(warehouse, web_rules):
     write_raw(warehouse, "contacts", [contact("c1", "lee@acme.com")])
     write_raw(warehouse, "web_events", [

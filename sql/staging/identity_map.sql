@@ -20,17 +20,27 @@ with source as (
       and (user_id is not null or type = 'identify' or (type = 'track' and list_contains($form_events, event)))
 ),
 
+user_id_firsts as (
+    -- most events carry a userId: only each (anonymous_id, user_id) pair's earliest event can win the
+    -- ranking below or set first_identified_at, so the pairs are reduced to it first (a struct orders
+    -- by ts, then message_id, nulls last: the ranking's own order)
+    select anonymous_id, user_id, min(struct_pack(ts := ts, message_id := message_id)) as first_event
+    from source
+    where user_id is not null
+    group by anonymous_id, user_id
+),
+
 user_id_evidence as (
     select
-        source.anonymous_id,
+        user_id_firsts.anonymous_id,
         contact_id_map.contact_id,
         'user_id' as method,
         1 as priority,
-        source.ts,
-        source.message_id
-    from source
+        user_id_firsts.first_event.ts as ts,
+        user_id_firsts.first_event.message_id as message_id
+    from user_id_firsts
     join staging.contact_id_map as contact_id_map
-        on contact_id_map.source_contact_id = source.user_id
+        on contact_id_map.source_contact_id = user_id_firsts.user_id
 ),
 
 emails as (
