@@ -21,6 +21,7 @@ from assets.audiences.definitions import load_audiences
 from assets.audiences.eligibility import CONTACT_COLUMNS, REASONS, Eligibility, audience_eligibility
 from assets.audiences.holdout import write_members
 from assets.data_date import resolve_data_date
+from assets.exports.phone_cache import cached_parser
 from assets.metadata import frame_md, table_metadata
 from assets.sql_files import run_sql
 from workflows.resources import Folders, Warehouse
@@ -78,6 +79,7 @@ def members(context: AssetExecutionContext, warehouse: Warehouse, folders: Folde
             contacts=_columns(con, "staging.contacts", CONTACT_COLUMNS),
             suppressions=_columns(con, "staging.suppressions", ("email_normalized",)),
             audiences=audiences,
+            parse_phones=cached_parser(con),
         )
         write_members(con, result.members, as_of)
         sizes = size_table(con, result)

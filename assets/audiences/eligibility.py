@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from assets.audiences.definitions import AudienceDefinition
-from assets.exports.normalize import country_iso2, google_email, normalize_email, phone_e164
+from assets.exports.normalize import country_iso2, google_email, normalize_email, parse_phone_pairs, phone_e164
 
 REASONS = ("duplicate", "opted_out", "suppressed", "blocked_identifier", "no_identifier", "customer", "non_customer")
 SEGMENT_COLUMNS = ("contact_id", "account_id", "is_customer")
@@ -78,9 +78,11 @@ def matched_contacts(segments: pl.DataFrame, audiences: list[AudienceDefinition]
 
 
 def person_reasons(
-    contacts: pl.DataFrame, suppressions: pl.DataFrame, segments: pl.DataFrame, candidate_ids: pl.Series
+    contacts: pl.DataFrame, suppressions: pl.DataFrame, segments: pl.DataFrame, candidate_ids: pl.Series,
+    parse_phones=parse_phone_pairs,
 ) -> pl.DataFrame:
-    """One row per candidate contact_id: `reason` (see the module docstring; NULL = may be exported)."""
+    """One row per candidate contact_id: `reason` (see the module docstring; NULL = may be exported).
+    `parse_phones`: how distinct phone numbers are parsed (see `phone_e164`)."""
     _require(contacts, CONTACT_COLUMNS, "staging.contacts")
     _require(suppressions, SUPPRESSION_COLUMNS, "staging.suppressions")
     contacts = contacts.select(
@@ -101,7 +103,7 @@ def person_reasons(
     blocked = pl.col("_opted_out") | pl.col("_suppressed")
     needs_phone = blocked | pl.col("contact_id").is_in(candidates["contact_id"].implode())
     with_phone = contacts.filter(needs_phone & pl.col("phone").is_not_null())
-    with_phone = with_phone.with_columns(phone_e164(with_phone, "phone", "_cc").alias("_e164"))
+    with_phone = with_phone.with_columns(phone_e164(with_phone, "phone", "_cc", parse_phones).alias("_e164"))
     blocked_rows = with_phone.filter(blocked)
     blocked_keys = contacts.filter(blocked)["_key"].drop_nulls().unique().implode()
     blocked_phones = blocked_rows["_e164"].drop_nulls().unique().implode()
@@ -135,14 +137,16 @@ def audience_eligibility(
     contacts: pl.DataFrame,
     suppressions: pl.DataFrame,
     audiences: list[AudienceDefinition],
+    parse_phones=parse_phone_pairs,
 ) -> Eligibility:
     """Members, exclusions by reason and matched counts for every audience (see the module docstring).
 
     segments: segments.contact_segments (the columns filters use, plus SEGMENT_COLUMNS);
-    contacts: staging.contacts (CONTACT_COLUMNS); suppressions: staging.suppressions.
+    contacts: staging.contacts (CONTACT_COLUMNS); suppressions: staging.suppressions;
+    parse_phones: how distinct phone numbers are parsed (the nightly job: a warehouse cache).
     """
     matched = matched_contacts(segments, audiences)
-    reasons = person_reasons(contacts, suppressions, segments, matched["contact_id"])
+    reasons = person_reasons(contacts, suppressions, segments, matched["contact_id"], parse_phones)
     settings = pl.DataFrame(
         {"audience": [a.name for a in audiences], "_kind": [a.kind for a in audiences],
          "holdout_share": [a.holdout_share for a in audiences]},

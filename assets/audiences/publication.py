@@ -28,6 +28,7 @@ import polars as pl
 
 from assets.audiences.definitions import AudienceDefinition
 from assets.exports.destinations import Destination, add_phone_e164
+from assets.exports.phone_cache import cached_parser
 from assets.exports.publishing import PublishContext, Publisher
 from assets.metadata import mask_email, mask_phone
 from assets.sql_files import run_sql
@@ -196,7 +197,7 @@ def publish_audience(
         below_minimum = f"{members.height} treatment members, below the audience min_size of {audience.min_size}"
     context = PublishContext(run_id=run_id, data_date=data_date, holdout_size=holdout,
                              check_results=check_results or {}, below_minimum=below_minimum)
-    members = add_phone_e164(members)  # parsed once, shared by every destination
+    members = add_phone_e164(members, cached_parser(con))  # parsed once (ever), shared by every destination
     outcomes = [
         _render_and_publish(audience, destinations[name], members, publisher, context)
         for name in audience.destinations

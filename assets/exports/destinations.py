@@ -36,6 +36,7 @@ from assets.exports.normalize import (
     meta_state,
     meta_zip,
     normalize_email,
+    parse_phone_pairs,
     phone_e164,
     sha256_hex,
 )
@@ -77,15 +78,16 @@ def _finish(rows: pl.DataFrame, columns: list[str], matchable: pl.Expr) -> pl.Da
     return rows.filter(matchable).select(pl.col(c).cast(pl.String) for c in columns).unique(maintain_order=True)
 
 
-def add_phone_e164(members: pl.DataFrame) -> pl.DataFrame:
+def add_phone_e164(members: pl.DataFrame, parse_pairs=parse_phone_pairs) -> pl.DataFrame:
     """`members` plus `phone_e164` (the phone in E.164, parsed with the contact's country).
 
-    Phone parsing is the slow step (~75 µs per distinct number). Renderers use this column when it is
-    present, so call this once per audience before rendering several destinations.
+    Phone parsing is the slow step (~30 µs per distinct number; the nightly job passes a warehouse
+    cache as `parse_pairs`). Renderers use this column when it is present, so call this once per
+    audience before rendering several destinations.
     """
     check_members(members, "add_phone_e164")
     with_cc = members.with_columns(country_iso2(pl.col("country")).alias("_cc"))
-    return members.with_columns(phone_e164(with_cc, "phone", "_cc").alias("phone_e164"))
+    return members.with_columns(phone_e164(with_cc, "phone", "_cc", parse_pairs).alias("phone_e164"))
 
 
 def _with_e164(members: pl.DataFrame) -> pl.DataFrame:

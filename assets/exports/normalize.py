@@ -183,16 +183,26 @@ def _parse_e164(phone: str, region: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def phone_e164(df: pl.DataFrame, phone: str, country: str) -> pl.Series:
+PHONE_PARSER = f"phonenumbers {phonenumbers.__version__}"  # results are only as valid as its metadata
+
+
+def parse_phone_pairs(pairs: pl.DataFrame) -> pl.DataFrame:
+    """`pairs` (distinct `_phone` (cleaned), `_cc` (ISO-2 or NULL)) plus `_e164`: phonenumbers once
+    per pair (~30 µs each, the slow step of audiences and exports; see assets/exports/phone_cache.py)."""
+    parsed = [_parse_e164(p, cc) for p, cc in pairs.select("_phone", "_cc").iter_rows()]
+    return pairs.with_columns(pl.Series("_e164", parsed, dtype=pl.String))
+
+
+def phone_e164(df: pl.DataFrame, phone: str, country: str, parse_pairs=parse_phone_pairs) -> pl.Series:
     """E.164 (`+14155550199`) per row of `df`, from raw `phone` text and an ISO-2 `country` column.
 
-    `phonenumbers` runs once per unique (cleaned phone, country) pair; results are joined back, so the
-    output is aligned with `df`. Unparseable or invalid numbers are NULL.
+    `parse_pairs` (default: `parse_phone_pairs`; a warehouse cache in the nightly job) gets each unique
+    (cleaned phone, country) pair once; results are joined back, so the output is aligned with `df`.
+    Unparseable or invalid numbers are NULL.
     """
     keys = df.select(clean_phone(pl.col(phone)).alias("_phone"), pl.col(country).cast(pl.String).alias("_cc"))
     pairs = keys.drop_nulls("_phone").unique()
-    parsed = [_parse_e164(p, cc) for p, cc in pairs.iter_rows()]  # unique pairs only, see docstring
-    lookup = pairs.with_columns(pl.Series("_e164", parsed, dtype=pl.String))
+    lookup = parse_pairs(pairs).select("_phone", "_cc", "_e164")
     joined = keys.join(lookup, on=["_phone", "_cc"], how="left", nulls_equal=True, maintain_order="left")
     return joined["_e164"].alias(phone)
 

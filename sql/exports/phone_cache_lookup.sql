@@ -1,0 +1,17 @@
+-- grain: one row per pair of the registered relation `phone_pairs` (_phone, _cc): its cached E.164
+-- (`_e164`) and whether the current parser ($parser) has decided it (`_known`).
+select
+    pairs._phone,
+    pairs._cc,
+    cached.e164 as _e164,
+    cached.phone is not null as _known
+from phone_pairs as pairs
+left join (
+    -- one row per pair even if a cache row was ever written twice
+    select phone, country, any_value(e164) as e164
+    from build_state.phone_numbers
+    where parser = $parser
+    group by phone, country
+) as cached
+    on cached.phone = pairs._phone
+   and cached.country is not distinct from pairs._cc;
