@@ -148,6 +148,22 @@ def test_past_snapshots_are_cached_and_reused(con):
     assert again_snapshots == snapshots and computed == len(snapshots) - 1
 
 
+def test_snapshot_features_equal_the_segment_features_of_each_night(con):
+    """The readout computes all snapshots in one query; on generated data each snapshot's rows are
+    exactly the nightly segment's features for that night (crm_fallback=False), cached or not."""
+    upsell = load_upsell_config()
+    personas = con.table("segments.contact_personas").pl()
+    first = con.execute("select min(event_date) from staging.events").fetchone()[0]
+    together, computed = snapshot_features(con, SNAPSHOTS, personas, upsell, first)
+    assert computed == len(SNAPSHOTS)
+    again, computed = snapshot_features(con, SNAPSHOTS, personas, upsell, first)
+    assert computed == 0 and again.sort("as_of", "account_id").equals(together.sort("as_of", "account_id"))
+    for snapshot in SNAPSHOTS:
+        alone = account_features(con, snapshot, personas, upsell, crm_fallback=False)
+        assert together.filter(pl.col("as_of") == snapshot).sort("account_id").equals(alone), snapshot
+        assert alone["active_seats_30d"].sum() > 0 and alone["engaged_decision_makers_90d"].sum() > 0
+
+
 def test_snapshot_features_ignore_everything_after_the_snapshot(con):
     """No leakage: deleting all later events (later by time, or landed later: late deliveries),
     opportunities and subscriptions changes no feature."""
