@@ -1,5 +1,6 @@
 """Criteria performance on synthetic account-snapshots: snapshot dates, counts, verdicts, config errors;
-the all-snapshots feature SQL against the segment's per-night feature SQL on edge-case warehouses."""
+the all-snapshots feature SQL against an independent Polars statement of its rules, and against itself
+run once per snapshot, on edge-case warehouses."""
 from __future__ import annotations
 
 import datetime as dt
@@ -14,10 +15,9 @@ import yaml
 from assets.config_files import ConfigError
 from assets.readouts.criteria_performance import (
     NOT_ENOUGH, NOT_SUPPORTED, PERFORMANCE_SCHEMA, SUPPORTED, evaluate_criteria, snapshot_dates,
-    snapshots_account_features,
 )
 from assets.readouts.readout_config import load_readout_config
-from assets.segments.upsell import FEATURE_SCHEMA, account_features, load_upsell_config
+from assets.segments.upsell import FEATURE_SCHEMA, account_features, load_upsell_config, snapshots_account_features
 from workflows.settings import REPO_ROOT
 
 UPSELL = load_upsell_config()
@@ -137,7 +137,7 @@ def test_bad_confidence_level_is_rejected(tmp_path):
         load_readout_config(tmp_path)
 
 
-# --- the all-snapshots feature SQL equals the segment's feature SQL run once per snapshot -------------
+# --- the all-snapshots feature SQL: rules (an independent Polars statement) and per-snapshot runs ---
 
 FEATURE_DDL = """
 create schema staging;
@@ -219,26 +219,131 @@ def _edge_case_warehouse(path: Path, seed: int) -> tuple[duckdb.DuckDBPyConnecti
     return con, persona
 
 
+def expected_features(con: duckdb.DuckDBPyConnection, as_of: dt.date, persona: pl.DataFrame,
+                      crm_fallback: bool) -> pl.DataFrame:
+    """The documented feature rules of sql/segments/account_features.sql, stated directly in Polars for
+    one night (a per-event filter, no day reduction and no snapshot join): the oracle for the SQL."""
+    table = lambda name: con.table(f"staging.{name}").pl()  # noqa: E731
+    events, contacts, subs, opps = table("events"), table("contacts"), table("subscriptions"), table("opportunities")
+    cutoff = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+    day = dt.timedelta(days=1)
+    max_event_date = events["event_date"].max()
+    latest = crm_fallback and (max_event_date is None or as_of >= max_event_date)
+    accounts = table("accounts").filter(
+        pl.col("created_at").is_null() | (pl.col("created_at") < cutoff)
+        | pl.col("account_id").is_in(subs.filter(pl.col("started_at") < cutoff)["account_id"].implode())
+    ).select("account_id")
+    cancelled = pl.col("status").fill_null("").str.to_lowercase().is_in(list(UPSELL.cancelled_statuses))
+    active = ((pl.col("ends_at").is_null() | (pl.col("ends_at") >= cutoff))
+              & ~(cancelled & (pl.col("ends_at").is_null() | pl.lit(latest)))).fill_null(False)
+    sub = subs.filter(pl.col("started_at") < cutoff).with_columns(active=active).group_by("account_id").agg(
+        is_customer=pl.col("active").any(),
+        seats_purchased=pl.col("seats_purchased").filter("active").sum().cast(pl.Int64),
+        crm_seats_active=pl.when(pl.col("seats_active").filter("active").count() > 0)
+        .then(pl.col("seats_active").filter("active").sum()),
+        mrr=pl.col("mrr").filter("active").sum(),
+        first_started_at=pl.col("started_at").min(),
+    )
+    bot = pl.col("is_bot").fill_null(False)
+    product = ((pl.col("type") == "track") & pl.col("event").is_in(list(UPSELL.product_events)) & ~bot).fill_null(False)
+    def on_paths(prefixes):
+        path = pl.col("page_path").str.to_lowercase()
+        hit = pl.any_horizontal([path.str.starts_with(p.lower()) for p in prefixes])
+        return ((pl.col("type") == "page") & ~bot & hit).fill_null(False)
+    known = events.filter((pl.col("ts") < cutoff) & (pl.col("event_date") <= as_of)).join(
+        contacts.filter(pl.col("account_id").is_not_null()), on="contact_id")
+    deciders = persona.filter(pl.col("persona_seniority").is_in(list(UPSELL.decision_maker_seniorities)))
+    in_30d, in_90d = pl.col("ts") >= cutoff - 30 * day, pl.col("ts") >= cutoff - 90 * day
+    prior = (pl.col("ts") >= cutoff - 120 * day) & (pl.col("ts") < cutoff - 90 * day)
+    ev = known.filter(pl.col("ts") >= cutoff - 120 * day).with_columns(
+        product=product, pricing=on_paths(UPSELL.pricing_page_paths), upgrade=on_paths(UPSELL.upgrade_page_paths),
+        decider=pl.col("contact_id").is_in(deciders["contact_id"].implode()) & ~bot,
+    ).group_by("account_id").agg(
+        active_seats_30d=pl.col("contact_id").filter(pl.col("product") & in_30d).n_unique(),
+        active_seats_30d_prior=pl.col("contact_id").filter(pl.col("product") & prior).n_unique(),
+        product_events_30d=(pl.col("product") & in_30d).sum(),
+        pricing_page_visits_30d=(pl.col("pricing") & in_30d).sum(),
+        upgrade_page_visits_30d=(pl.col("upgrade") & in_30d).sum(),
+        engaged_decision_makers_90d=pl.col("contact_id").filter(pl.col("decider") & in_90d).n_unique(),
+    )
+    used = known.filter(product).select("account_id").unique().with_columns(used=pl.lit(True))
+    upsell_open = opps.filter(
+        (pl.col("type") == "upsell") & (pl.col("created_at") < cutoff)
+        & ((pl.col("closed_at") >= cutoff) | (pl.col("closed_at").is_null() & ~pl.col("is_closed").fill_null(False)))
+    ).select("account_id").unique().with_columns(open_upsell_opportunity=pl.lit(True))
+    rows = accounts.join(sub, on="account_id", how="left").join(ev, on="account_id", how="left") \
+        .join(used, on="account_id", how="left").join(upsell_open, on="account_id", how="left")
+    zero = lambda c: pl.col(c).fill_null(0).cast(pl.Int64)  # noqa: E731 (counts are unsigned)
+    seats = zero("seats_purchased")
+    crm = pl.lit(latest) & pl.col("used").is_null() & pl.col("crm_seats_active").is_not_null()
+    return rows.select(
+        "account_id",
+        is_customer=pl.col("is_customer").fill_null(False),
+        seats_purchased=seats,
+        active_seats_30d=zero("active_seats_30d"),
+        active_seats_30d_prior=zero("active_seats_30d_prior"),
+        seat_utilization=pl.when(seats <= 0).then(None).when(crm).then(pl.col("crm_seats_active") / seats)
+        .otherwise(zero("active_seats_30d") / seats),
+        seat_utilization_source=pl.when(seats <= 0).then(None).when(crm).then(pl.lit("crm")).otherwise(pl.lit("events")),
+        active_seat_growth_90d=(zero("active_seats_30d") - zero("active_seats_30d_prior"))
+        / pl.max_horizontal(zero("active_seats_30d_prior"), 1),
+        product_events_30d=zero("product_events_30d"),
+        pricing_page_visits_30d=zero("pricing_page_visits_30d"),
+        upgrade_page_visits_30d=zero("upgrade_page_visits_30d"),
+        engaged_decision_makers_90d=zero("engaged_decision_makers_90d"),
+        tenure_days=(pl.lit(as_of) - pl.col("first_started_at").dt.date()).dt.total_days(),
+        mrr=pl.col("mrr").fill_null(0.0),
+        open_upsell_opportunity=pl.col("open_upsell_opportunity").fill_null(False),
+        latest_night=pl.lit(latest),
+        as_of=pl.lit(as_of),
+    ).cast(FEATURE_SCHEMA).sort("account_id")
+
+
+@pytest.mark.parametrize("crm_fallback", [False, True])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_all_snapshot_features_equal_the_segment_sql_run_per_snapshot(tmp_path, seed):
-    """The readout computes every snapshot in one query (sql/readouts/snapshot_account_features.sql);
-    each snapshot's rows must be exactly what the nightly segment's SQL gives for that night with
-    crm_fallback=False, so a criterion is judged as the segment computes it."""
+def test_all_snapshot_features_follow_the_rules_and_equal_single_snapshot_runs(tmp_path, seed, crm_fallback):
+    """sql/segments/account_features.sql computes every snapshot in one set-based query (the readout,
+    crm_fallback=False) or one night (the segment, crm_fallback=True). Each snapshot's rows must be what
+    the rules give (`expected_features`, per event) and what a one-snapshot run gives."""
     con, persona = _edge_case_warehouse(tmp_path / "warehouse.duckdb", seed)
-    together = snapshots_account_features(con, EQ_SNAPSHOTS, persona, UPSELL)
+    latest = con.execute("select max(event_date) from staging.events").fetchone()[0]
+    # the CRM fallback's cases on the latest night: no contact at all (crm), and product usage only
+    # long before the 30-day window (events, 0 active seats: usage ever counts, not usage lately); and a
+    # cancelled subscription that ends after every snapshot (today's status only counts on the latest night)
+    con.execute("insert into staging.accounts values ('Z1', null), ('Z2', null), ('Z3', null)")
+    con.execute("insert into staging.contacts values ('z2', 'Z2')")
+    con.execute("""insert into staging.subscriptions values
+        ('zs1', 'Z1', 10, 4, 100, timestamp '2025-01-01', null, 'active'),
+        ('zs2', 'Z2', 10, 6, 100, timestamp '2025-01-01', null, 'active'),
+        ('zs3', 'Z3', 10, 6, 100, timestamp '2025-01-01', timestamp '2099-01-01', 'Cancelled')""")
+    con.execute("insert into staging.events values ('zm', date '2025-10-02', timestamp '2025-10-02 09:00', "
+                "'track', 'Feature Used', 'z2', null, false)")
+    snapshots = [*EQ_SNAPSHOTS, latest]
+    together = snapshots_account_features(con, snapshots, persona, UPSELL, crm_fallback=crm_fallback)
     assert together.schema == pl.Schema(FEATURE_SCHEMA)
-    assert together["as_of"].unique().sort().to_list() == EQ_SNAPSHOTS
+    assert together["as_of"].unique().sort().to_list() == snapshots
     assert together.equals(together.sort("as_of", "account_id"))
-    for snapshot in EQ_SNAPSHOTS:
-        alone = account_features(con, snapshot, persona, UPSELL, crm_fallback=False)
-        assert together.filter(pl.col("as_of") == snapshot).equals(alone), snapshot
+    for snapshot in snapshots:
+        rows = together.filter(pl.col("as_of") == snapshot)
+        assert rows.equals(expected_features(con, snapshot, persona, crm_fallback)), snapshot
+        assert rows.equals(account_features(con, snapshot, persona, UPSELL, crm_fallback=crm_fallback)), snapshot
     # the data exercised the features (not an all-zero comparison)
     for column in ("active_seats_30d", "active_seats_30d_prior", "pricing_page_visits_30d",
                    "upgrade_page_visits_30d", "engaged_decision_makers_90d", "seats_purchased"):
         assert together[column].max() > 0, column
     assert together["is_customer"].any() and together["open_upsell_opportunity"].any()
+    on_latest = {r["account_id"]: r for r in together.filter(pl.col("as_of") == latest).iter_rows(named=True)}
+    assert on_latest["Z2"]["seat_utilization"] == 0.0 and on_latest["Z2"]["seat_utilization_source"] == "events"
+    assert on_latest["Z3"]["is_customer"] is not crm_fallback
+    assert together.filter(pl.col("account_id") == "Z3", pl.col("as_of") < latest)["is_customer"].all()
+    if crm_fallback:
+        assert together["latest_night"].to_list() == [s == latest for s in together["as_of"]]
+        assert on_latest["Z1"]["seat_utilization"] == 0.4 and on_latest["Z1"]["seat_utilization_source"] == "crm"
+    else:
+        assert not together["latest_night"].any()
+        assert set(together["seat_utilization_source"].drop_nulls()) == {"events"}
     # a subset of the snapshots gives the same rows for them (the cache computes only missing ones)
-    some = snapshots_account_features(con, EQ_SNAPSHOTS[1:3], persona, UPSELL)
+    some = snapshots_account_features(con, EQ_SNAPSHOTS[1:3], persona, UPSELL, crm_fallback=crm_fallback)
     assert some.equals(together.filter(pl.col("as_of").is_in(EQ_SNAPSHOTS[1:3])))
     con.close()
 
@@ -255,7 +360,8 @@ def test_late_landed_events_are_excluded_from_every_snapshot(tmp_path):
         ('m2', date '2026-02-28', timestamp '2026-02-28 10:00', 'track', 'Feature Used', 'c2', null, false)""")
     persona = pl.DataFrame({"contact_id": ["c1", "c2"], "persona_seniority": ["vp", "entry"],
                             "persona_function": ["it", "it"]})
-    rows = snapshots_account_features(con, [dt.date(2026, 2, 28), dt.date(2026, 3, 1)], persona, UPSELL)
+    rows = snapshots_account_features(con, [dt.date(2026, 2, 28), dt.date(2026, 3, 1)], persona, UPSELL,
+                                      crm_fallback=False)
     assert rows["active_seats_30d"].to_list() == [1, 2]
     assert rows["product_events_30d"].to_list() == [1, 2]
     con.close()

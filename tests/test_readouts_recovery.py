@@ -149,8 +149,9 @@ def test_past_snapshots_are_cached_and_reused(con):
 
 
 def test_snapshot_features_equal_the_segment_features_of_each_night(con):
-    """The readout computes all snapshots in one query; on generated data each snapshot's rows are
-    exactly the nightly segment's features for that night (crm_fallback=False), cached or not."""
+    """The readout computes all snapshots in one query (sql/segments/account_features.sql); on generated
+    data each snapshot's rows, cached or not, are exactly what a one-night run of it gives
+    (account_features, crm_fallback=False): no snapshot's rows depend on the others or on the cache."""
     upsell = load_upsell_config()
     personas = con.table("segments.contact_personas").pl()
     first = con.execute("select min(event_date) from staging.events").fetchone()[0]

@@ -180,7 +180,7 @@ def test_features_schema_matches_the_sql(warehouse, config):
     assert dict(features.schema) == FEATURE_SCHEMA
     warehouse.register("contact_persona", PERSONA.to_arrow())
     raw = run_sql(warehouse, "segments/account_features",
-                  {"as_of": AS_OF, "crm_fallback": True, **config.sql_params()}).to_arrow_table()
+                  {"snapshots": [AS_OF], "crm_fallback": True, **config.sql_params()}).to_arrow_table()
     warehouse.unregister("contact_persona")
     assert raw.column_names == list(FEATURE_SCHEMA)
 

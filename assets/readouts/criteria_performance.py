@@ -4,11 +4,9 @@ Method (no Dagster here):
 1. `snapshot_dates`: the first of each month whose outcome window has ended by the data date, within
    the configured history and with enough event history before it.
 2. `snapshot_features`: the point-in-time upsell features of every account at every snapshot, from
-   `sql/readouts/snapshot_account_features.sql`: the rules of the nightly segment's
-   `sql/segments/account_features.sql` (with crm_fallback=False), for all missing snapshots in one
-   set-based query that reads the events once (the segment SQL once per snapshot re-read ~120 days of
-   events and re-joined them to contacts: ~10 s a snapshot at bench scale). The results are equal, row
-   for row (tests/test_readouts_criteria.py), so a criterion is judged exactly as it is computed. Past
+   the nightly segment's own feature SQL (`sql/segments/account_features.sql`, via
+   `snapshots_account_features` with crm_fallback=False), for all missing snapshots in one set-based
+   query that reads the events once, so a criterion is judged exactly as the segment computes it. Past
    snapshots never change, so they are cached in `readouts.criteria_snapshot_features` and only new
    snapshots are computed each night.
 3. `upsell_outcomes`: successes per (snapshot, account) from `sql/readouts/upsell_outcomes.sql`.
@@ -32,13 +30,14 @@ import polars as pl
 
 from assets.readouts.readout_config import CriteriaReadoutConfig, ReadoutConfig
 from assets.readouts.stats import compare_proportions
-from assets.segments.upsell import FEATURE_SCHEMA, PERSONA_COLUMNS, SQL_MODEL, UpsellConfig, score_accounts
+from assets.segments.upsell import (
+    FEATURE_SCHEMA, SQL_MODEL, UpsellConfig, score_accounts, snapshots_account_features,
+)
 from assets.sql_files import run_sql, sql_text
 from assets.warehouse_tables import table_exists
 from assets.warehouse_tables import replace_table
 
 CACHE_TABLE = "readouts.criteria_snapshot_features"
-SNAPSHOT_SQL = "readouts/snapshot_account_features"
 SUPPORTED, NOT_SUPPORTED, NOT_ENOUGH = "supported", "not supported", "not enough data"
 
 PERFORMANCE_SCHEMA: dict[str, pl.DataType] = {
@@ -94,11 +93,11 @@ def snapshot_dates(data_date: dt.date, first_event_date: dt.date | None, config:
 
 
 def features_fingerprint(upsell: UpsellConfig, first_event_date: dt.date | None) -> str:
-    """What cached snapshot features depend on besides the snapshot date: the feature SQL (the segment's
-    and the readout's all-snapshots form of it), its config parameters, the feature columns and where the
+    """What cached snapshot features depend on besides the snapshot date: the feature SQL
+    (`sql/segments/account_features.sql`), its config parameters, the feature columns and where the
     event history starts (a backfill changes windows)."""
     payload = json.dumps({
-        "sql": sql_text(SQL_MODEL), "snapshot_sql": sql_text(SNAPSHOT_SQL), "params": upsell.sql_params(),
+        "sql": sql_text(SQL_MODEL), "params": upsell.sql_params(),
         "columns": list(FEATURE_SCHEMA), "first_event_date": str(first_event_date),
     }, sort_keys=True)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
@@ -127,31 +126,6 @@ def _cached(con: duckdb.DuckDBPyConnection, expected: dict[dt.date, str]) -> pl.
     return cached.join(wanted, on=["as_of", "fingerprint"], how="semi")
 
 
-def snapshots_account_features(
-    con: duckdb.DuckDBPyConnection,
-    snapshots: Sequence[dt.date],
-    contact_persona: pl.DataFrame,
-    upsell: UpsellConfig,
-) -> pl.DataFrame:
-    """`FEATURE_SCHEMA` rows of every account at every snapshot (`as_of`), ordered by as_of, account_id:
-    the same rows as `account_features(con, s, contact_persona, upsell, crm_fallback=False)` for each s,
-    from one query (`sql/readouts/snapshot_account_features.sql`)."""
-    if not snapshots:
-        return pl.DataFrame(schema=FEATURE_SCHEMA)
-    missing = [c for c in PERSONA_COLUMNS if c not in contact_persona.columns]
-    if missing:
-        raise ValueError(f"contact_persona lacks column(s) {missing}: pass contact_id, persona_seniority, "
-                         "persona_function (one row per contact)")
-    persona = contact_persona.select(pl.col(c).cast(pl.String) for c in PERSONA_COLUMNS).to_arrow()
-    con.register("contact_persona", persona)
-    try:
-        result = run_sql(con, SNAPSHOT_SQL, {"snapshots": list(snapshots), **upsell.sql_params()})
-        features = pl.from_arrow(result.to_arrow_table())
-    finally:
-        con.unregister("contact_persona")
-    return features.cast(FEATURE_SCHEMA)
-
-
 def snapshot_features(
     con: duckdb.DuckDBPyConnection,
     snapshots: Sequence[dt.date],
@@ -167,7 +141,7 @@ def snapshot_features(
     have = set(cached["as_of"].to_list()) if cached is not None else set()
     missing = [s for s in snapshots if s not in have]
     # The CRM snapshot columns describe today, never a past night: the SQL is crm_fallback=False.
-    fresh = [snapshots_account_features(con, missing, contact_persona, upsell).with_columns(
+    fresh = [snapshots_account_features(con, missing, contact_persona, upsell, crm_fallback=False).with_columns(
         fingerprint=pl.col("as_of").replace_strict({s: expected[s] for s in missing}, return_dtype=pl.String))
     ] if missing else []
     parts = ([cached] if cached is not None else []) + fresh

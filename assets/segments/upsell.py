@@ -3,8 +3,10 @@
 Three pure steps, no Dagster:
 - `load_upsell_config()` reads `config/upsell.yaml`: named criteria (hypotheses) in the rule language
   (`assets/rule_expressions.py`), the candidate rule, decision-maker seniorities, page paths.
-- `account_features(con, as_of, contact_persona)` runs `sql/segments/account_features.sql`: one row per
-  account, using only data before the end of `as_of` (readouts rebuild past nights with it).
+- `snapshots_account_features(con, snapshots, contact_persona)` runs `sql/segments/account_features.sql`:
+  one row per (snapshot, account), using only data before the end of each snapshot, all snapshots in one
+  set-based query (the readouts rebuild many past nights with it); `account_features(con, as_of,
+  contact_persona)` is the one-night form the nightly segment uses.
 - `score_accounts(features, config)` adds `criterion_<name>` flags, `upsell_criteria_met`,
   `upsell_score` and `upsell_candidate`.
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -195,6 +197,38 @@ def load_upsell_config(config_dir: Path | None = None) -> UpsellConfig:
     )
 
 
+def snapshots_account_features(
+    con: duckdb.DuckDBPyConnection,
+    snapshots: Sequence[dt.date],
+    contact_persona: pl.DataFrame,
+    config: UpsellConfig | None = None,
+    crm_fallback: bool = True,
+) -> pl.DataFrame:
+    """Upsell features of every account at every snapshot (`as_of`), point-in-time (only data before
+    as_of + 1 day), ordered by as_of, account_id, from one set-based query
+    (`sql/segments/account_features.sql`). Columns: `FEATURE_SCHEMA`.
+
+    `contact_persona`: one row per contact with contact_id, persona_seniority, persona_function (from
+    the persona classifier). `crm_fallback=False` never uses the CRM's seats_active snapshot (the SQL
+    also only uses it on a latest night: no event landed after as_of)."""
+    config = config or load_upsell_config()
+    missing = [c for c in PERSONA_COLUMNS if c not in contact_persona.columns]
+    if missing:
+        raise ValueError(f"contact_persona lacks column(s) {missing}: pass contact_id, persona_seniority, "
+                         "persona_function (one row per contact)")
+    if not snapshots:
+        return pl.DataFrame(schema=FEATURE_SCHEMA)
+    persona = contact_persona.select(pl.col(c).cast(pl.String) for c in PERSONA_COLUMNS).to_arrow()
+    con.register("contact_persona", persona)
+    try:
+        params = {"snapshots": list(snapshots), "crm_fallback": crm_fallback, **config.sql_params()}
+        result = run_sql(con, SQL_MODEL, params)
+        features = pl.from_arrow(result.to_arrow_table())
+    finally:
+        con.unregister("contact_persona")
+    return features.cast(FEATURE_SCHEMA)
+
+
 def account_features(
     con: duckdb.DuckDBPyConnection,
     as_of: dt.date,
@@ -202,25 +236,9 @@ def account_features(
     config: UpsellConfig | None = None,
     crm_fallback: bool = True,
 ) -> pl.DataFrame:
-    """Upsell features, one row per account, point-in-time at `as_of` (only data before as_of + 1 day).
-
-    `contact_persona`: one row per contact with contact_id, persona_seniority, persona_function (from
-    the persona classifier). `crm_fallback=False` never uses the CRM's seats_active snapshot (the SQL
-    also only uses it when no event after as_of exists). Columns: `FEATURE_SCHEMA`.
-    """
-    config = config or load_upsell_config()
-    missing = [c for c in PERSONA_COLUMNS if c not in contact_persona.columns]
-    if missing:
-        raise ValueError(f"contact_persona lacks column(s) {missing}: pass contact_id, persona_seniority, "
-                         "persona_function (one row per contact)")
-    persona = contact_persona.select(pl.col(c).cast(pl.String) for c in PERSONA_COLUMNS).to_arrow()
-    con.register("contact_persona", persona)
-    try:
-        result = run_sql(con, SQL_MODEL, {"as_of": as_of, "crm_fallback": crm_fallback, **config.sql_params()})
-        features = pl.from_arrow(result.to_arrow_table())
-    finally:
-        con.unregister("contact_persona")
-    return features.cast(FEATURE_SCHEMA)
+    """Upsell features, one row per account, point-in-time at `as_of` (only data before as_of + 1 day):
+    `snapshots_account_features` for the one snapshot `as_of`. Columns: `FEATURE_SCHEMA`."""
+    return snapshots_account_features(con, [as_of], contact_persona, config, crm_fallback)
 
 
 def score_accounts(features: pl.DataFrame, config: UpsellConfig) -> pl.DataFrame:
