@@ -1,13 +1,26 @@
-"""Write a Polars frame into the warehouse as a table, replacing the old one in one transaction."""
+"""Polars frames in the warehouse: written as a table (replacing the old one in one transaction), or
+registered as a view for the length of a block; whether a table exists."""
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
+from typing import Iterator
 
 import duckdb
 import polars as pl
 
 # Table names come from our code, never from config or input; still, accept only plain identifiers.
 TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> Iterator[None]:
+    """`frame` readable by SQL as the view `name` on `con` (through Arrow, no copy) while the block runs."""
+    con.register(name, frame.to_arrow())
+    try:
+        yield
+    finally:
+        con.unregister(name)
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:

@@ -18,6 +18,7 @@ import polars as pl
 from duckdb import ColumnExpression
 
 from assets.sql_files import run_sql
+from assets.warehouse_tables import registered
 from data_quality.passed_nights import ensure_passed_nights_table
 
 NULL_LABEL = "(null)"
@@ -99,14 +100,11 @@ def record_and_compare(con: duckdb.DuckDBPyConnection, table: str, dimensions: l
     ensure_history_table(con)
     current = segment_sizes(con, table, dimensions)
     previous = run_sql(con, "quality/previous_segment_sizes", {"table_name": table, "data_date": data_date}).pl()
-    con.register("current_segment_sizes", current.to_arrow())
-    try:
-        # recorded_at only orders runs in the history; no result depends on it.
-        stamp = recorded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    # recorded_at only orders runs in the history; no result depends on it.
+    stamp = recorded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    with registered(con, "current_segment_sizes", current):
         run_sql(con, "quality/record_segment_sizes", {"run_id": run_id, "table_name": table,
                                                       "data_date": data_date, "recorded_at": stamp})
-    finally:
-        con.unregister("current_segment_sizes")
     if previous.is_empty():
         return DriftOutcome(table, compare_sizes(current, current.clear(), max_change_percent, min_size).clear(),
                             None, None)

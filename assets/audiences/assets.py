@@ -24,6 +24,7 @@ from assets.data_date import resolve_data_date
 from assets.exports.phone_cache import cached_parser
 from assets.metadata import frame_md, table_metadata
 from assets.sql_files import run_sql
+from assets.warehouse_tables import registered
 from workflows.resources import Folders, Warehouse
 
 MEMBERS_KEY = AssetKey(["audiences", "members"])
@@ -85,11 +86,8 @@ def members(context: AssetExecutionContext, warehouse: Warehouse, folders: Folde
         sizes = size_table(con, result)
 
         kinds = pl.DataFrame({"audience": [a.name for a in audiences], "kind": [a.kind for a in audiences]})
-        con.register(KINDS_VIEW, kinds.to_arrow())
-        try:
+        with registered(con, KINDS_VIEW, kinds):
             consent, customer_rule, duplicates = run_sql(con, "audiences/check_members").fetchone()
-        finally:
-            con.unregister(KINDS_VIEW)
         problems = {"consent": consent, "customer_rule": customer_rule, "duplicates": duplicates}
         check = AssetCheckResult(
             check_name=RULES_CHECK, passed=not any(problems.values()), severity=AssetCheckSeverity.ERROR,

@@ -16,6 +16,7 @@ import polars as pl
 
 from assets.audiences.eligibility import MEMBER_SCHEMA
 from assets.sql_files import run_sql
+from assets.warehouse_tables import registered
 
 ELIGIBLE_VIEW = "eligible_members"  # the name sql/audiences/members.sql reads
 
@@ -33,8 +34,5 @@ def write_members(con: duckdb.DuckDBPyConnection, members: pl.DataFrame, as_of: 
     if missing:
         raise ValueError(f"write_members: the members frame lacks {missing}; build it with audience_eligibility()")
     frame = members.select(list(MEMBER_SCHEMA)).cast(MEMBER_SCHEMA)
-    con.register(ELIGIBLE_VIEW, frame.to_arrow())
-    try:
+    with registered(con, ELIGIBLE_VIEW, frame):
         run_sql(con, "audiences/members", {"as_of": as_of})
-    finally:
-        con.unregister(ELIGIBLE_VIEW)

@@ -32,6 +32,7 @@ from assets.exports.phone_cache import cached_parser
 from assets.exports.publishing import PublishContext, Publisher
 from assets.metadata import mask_email, mask_phone
 from assets.sql_files import run_sql
+from assets.warehouse_tables import registered
 
 PHONE_LIKE = re.compile(r"\+?\d[\d ().-]{6,}\d")  # 8+ characters of digits and phone punctuation
 RESULTS_VIEW = "publish_results"  # the name sql/audiences/log_publishes.sql reads
@@ -165,11 +166,8 @@ def log_outcomes(
         schema=LOG_SCHEMA,
     )
     run_sql(con, "audiences/create_tables")
-    con.register(RESULTS_VIEW, rows.to_arrow())
-    try:
+    with registered(con, RESULTS_VIEW, rows):
         inserted = run_sql(con, "audiences/log_publishes").fetchone()
-    finally:
-        con.unregister(RESULTS_VIEW)
     return int(inserted[0]) if inserted else 0
 
 

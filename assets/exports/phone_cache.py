@@ -15,6 +15,7 @@ import polars as pl
 
 from assets.exports.normalize import PHONE_PARSER, parse_phone_pairs
 from assets.sql_files import run_sql
+from assets.warehouse_tables import registered
 
 PAIRS_VIEW, PARSED_VIEW = "phone_pairs", "phone_parsed"
 
@@ -24,19 +25,13 @@ def cached_parser(con: duckdb.DuckDBPyConnection) -> Callable[[pl.DataFrame], pl
 
     def parse(pairs: pl.DataFrame) -> pl.DataFrame:
         run_sql(con, "exports/phone_cache_create")
-        con.register(PAIRS_VIEW, pairs.select(pl.col("_phone").cast(pl.String), pl.col("_cc").cast(pl.String)).to_arrow())
-        try:
+        with registered(con, PAIRS_VIEW, pairs.select(pl.col("_phone", "_cc").cast(pl.String))):
             looked_up = run_sql(con, "exports/phone_cache_lookup", {"parser": PHONE_PARSER}).pl()
-        finally:
-            con.unregister(PAIRS_VIEW)
         unknown = looked_up.filter(~pl.col("_known")).select("_phone", "_cc")
         parsed = parse_phone_pairs(unknown)
         if parsed.height:
-            con.register(PARSED_VIEW, parsed.to_arrow())
-            try:
+            with registered(con, PARSED_VIEW, parsed):
                 run_sql(con, "exports/phone_cache_add", {"parser": PHONE_PARSER})
-            finally:
-                con.unregister(PARSED_VIEW)
         known = looked_up.filter(pl.col("_known")).select("_phone", "_cc", "_e164")
         return pl.concat([known, parsed.select("_phone", "_cc", "_e164")])
 

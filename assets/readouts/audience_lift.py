@@ -22,6 +22,7 @@ import polars as pl
 from assets.readouts.readout_config import ReadoutConfig
 from assets.readouts.stats import compare_proportions
 from assets.sql_files import run_sql
+from assets.warehouse_tables import registered
 
 NOT_ENOUGH = "not enough data yet"
 LIFT, DROP, NO_DIFFERENCE = "significant lift", "significant drop", "no significant difference"
@@ -80,12 +81,9 @@ def member_conversions(con: duckdb.DuckDBPyConnection, data_date: dt.date, confi
           "match": lift.outcome_for(a).match} for a in audiences],
         schema={"audience": pl.String, "event": pl.String, "opportunity_types": pl.List(pl.String), "match": pl.String},
     )
-    con.register("audience_outcomes", outcomes.to_arrow())
-    try:
+    with registered(con, "audience_outcomes", outcomes):
         members = run_sql(con, "readouts/audience_conversions",
                           {"window_days": lift.outcome_window_days, "data_date": data_date}).pl()
-    finally:
-        con.unregister("audience_outcomes")
     return members.select(list(MEMBER_SCHEMA)).cast(MEMBER_SCHEMA)
 
 

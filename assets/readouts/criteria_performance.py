@@ -34,8 +34,7 @@ from assets.segments.upsell import (
     FEATURE_SCHEMA, SQL_MODEL, UpsellConfig, score_accounts, snapshots_account_features,
 )
 from assets.sql_files import run_sql, sql_text
-from assets.warehouse_tables import table_exists
-from assets.warehouse_tables import replace_table
+from assets.warehouse_tables import registered, replace_table, table_exists
 
 CACHE_TABLE = "readouts.criteria_snapshot_features"
 SUPPORTED, NOT_SUPPORTED, NOT_ENOUGH = "supported", "not supported", "not enough data"
@@ -155,11 +154,8 @@ def snapshot_features(
 
 def upsell_outcomes(con: duckdb.DuckDBPyConnection, snapshots: Sequence[dt.date], window_days: int) -> pl.DataFrame:
     """(as_of, account_id, upsells_won) for accounts with a success after the snapshot."""
-    con.register("readout_snapshots", pl.DataFrame({"as_of": list(snapshots)}, schema={"as_of": pl.Date}).to_arrow())
-    try:
+    with registered(con, "readout_snapshots", pl.DataFrame({"as_of": list(snapshots)}, schema={"as_of": pl.Date})):
         return run_sql(con, "readouts/upsell_outcomes", {"window_days": window_days}).pl()
-    finally:
-        con.unregister("readout_snapshots")
 
 
 def label_successes(features: pl.DataFrame, outcomes: pl.DataFrame, upsell: UpsellConfig) -> pl.DataFrame:

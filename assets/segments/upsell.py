@@ -31,6 +31,7 @@ import polars as pl
 from assets.config_files import ConfigError, load_yaml, require
 from assets.rule_expressions import RuleError, compile_rule
 from assets.sql_files import run_sql
+from assets.warehouse_tables import registered
 
 CONFIG_FILE = "upsell.yaml"
 SQL_MODEL = "segments/account_features"
@@ -218,14 +219,11 @@ def snapshots_account_features(
                          "persona_function (one row per contact)")
     if not snapshots:
         return pl.DataFrame(schema=FEATURE_SCHEMA)
-    persona = contact_persona.select(pl.col(c).cast(pl.String) for c in PERSONA_COLUMNS).to_arrow()
-    con.register("contact_persona", persona)
-    try:
+    persona = contact_persona.select(pl.col(c).cast(pl.String) for c in PERSONA_COLUMNS)
+    with registered(con, "contact_persona", persona):
         params = {"snapshots": list(snapshots), "crm_fallback": crm_fallback, **config.sql_params()}
         result = run_sql(con, SQL_MODEL, params)
         features = pl.from_arrow(result.to_arrow_table())
-    finally:
-        con.unregister("contact_persona")
     return features.cast(FEATURE_SCHEMA)
 
 
