@@ -124,18 +124,27 @@ class DagsterDev:
                            f"{self.log_tail()}")
 
     def stop(self, grace_s: float = 20.0) -> bool:
-        """SIGTERM the whole group, wait up to `grace_s` for every member to exit, then SIGKILL what is
-        left. True when the group stopped on SIGTERM alone."""
+        """SIGTERM `dagster dev`, which stops its webserver, daemon and code server in order; once it has
+        exited, SIGTERM whatever is left of its group; after `grace_s`, SIGKILL. True when the group
+        stopped on SIGTERM alone. (SIGTERM to the whole group at once races: the code server exits first
+        and dagster dev's proxy manager starts a new one that no signal reaches.)"""
         clean = True
         try:
-            os.killpg(self.pgid, signal.SIGTERM)
+            os.kill(self.process.pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
+        strays_signalled = False
         deadline = time.monotonic() + grace_s
         while time.monotonic() < deadline:
             self.process.poll()  # reap the leader so it does not linger as a zombie
             if not group_processes(self.pgid):
                 break
+            if self.process.returncode is not None and not strays_signalled:
+                strays_signalled = True
+                try:
+                    os.killpg(self.pgid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
             time.sleep(0.2)
         else:
             clean = False
