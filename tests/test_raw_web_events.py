@@ -225,3 +225,74 @@ def test_batches_cut_by_bytes_and_files(tmp_path):
     assert [len(b) for b in batches(files, max_bytes=10_000, max_files=3)] == [3, 2]
     assert [len(b) for b in batches(files, max_bytes=50, max_files=10)] == [1, 1, 1, 1, 1]  # a big file alone
     assert [d for b in batches(files) for d, _ in b] == sorted(files)
+
+
+# Lines whose typed row DuckDB's JSON reader gives differently from (or not at all, unlike) the text,
+# next to plain good ones: each must end up as the text diagnosis says, on its own line.
+ODD_LINES = [
+    b"   ", b"\t", b"\x0b", b"\x0c ",  # whitespace only: the JSON reader skips these lines
+    b'  ' + event("o1") + b'  ',  # padded object
+    b'{"type":"page","messageId":"o2","timestamp":"2026-03-01T10:00:00Z"}{"messageId":"o3"}',  # two objects
+    b'"just a string"', b"123", b"null", b"{}",
+    b'{"type":"page","messageId":"o4","messageId":"o5","timestamp":"2026-03-01T10:00:00Z"}',  # duplicate key
+    b'{"type":"page","messageId":"o6","timestamp":"2026-03-01T10:00:00Z","context":"not an object"}',
+    b'{"type":"page","messageId":"o7","timestamp":20260301}',  # numeric timestamp
+    b'{"type":"page","messageId":8,"timestamp":"2026-03-01T10:00:00Z"}',  # numeric messageId
+    b'{"type":"page","messageId":"o9","timestamp":"2026-03-01T10:00:00Z","properties":{"a": [1,  2], "b": "\\u00e9"}}',
+    b'{"type":"page","messageId":" o10 ","timestamp":" 2026-03-01T10:00:00Z ","anonymousId":"  "}',
+    b'\xc2\xa0',  # a no-break space: not JSON whitespace
+    b'{"action":"track","messageId":"o11","timestamp":"2026-03-01 10:00:00+02:00"}',
+]
+
+
+def loaded_lines(con, day: dt.date) -> tuple[list, list]:
+    """raw.web_events and raw.quarantine rows of a day, without what names the file."""
+    raw = con.execute("select * exclude (event_date, _source_file) from raw.web_events where event_date = ? "
+                      "order by _line, message_id", [day]).fetchall()
+    quarantine = con.execute("select line, reason, raw_text from raw.quarantine where event_date = ? order by line",
+                             [day]).fetchall()
+    return raw, quarantine
+
+
+def test_typed_reader_and_text_diagnosis_give_the_same_rows(tmp_path, con):
+    """Day 1 takes the fast path (the JSON reader's typed rows); day 2 holds the same lines plus one the
+    text read rejects, which sends every line of its file to the text diagnosis: same rows either way."""
+    lines, _ = interleaved()
+    lines = [line for line in lines if b"Caf\xe9" not in line] + ODD_LINES + GOOD_LINES
+    write_day(tmp_path, DAY1, lines)
+    write_day(tmp_path, DAY2, lines + [b'{"messageId": "\xff"}'])
+    counts = load_web_events(con, tmp_path, loaded_at=LOADED_AT)
+    assert counts.rows_loaded + counts.rows_quarantined == 2 * len(lines) + 1
+    fast_raw, fast_quarantine = loaded_lines(con, DAY1)
+    slow_raw, slow_quarantine = loaded_lines(con, DAY2)
+    assert fast_raw == slow_raw
+    assert fast_quarantine == slow_quarantine[:-1]
+    assert slow_quarantine[-1][:2] == (len(lines) + 1, "bad encoding: not valid UTF-8")
+    # the fast file was diagnosed from its text only where its typed rows were not plainly good; the
+    # other, on every line but the rejected one (quarantined as read)
+    assert counts.lines_from_text == len(fast_quarantine) + len(slow_raw) + len(slow_quarantine) - 1
+    by_message = {r[0]: r for r in fast_raw}
+    assert {"o1", "8", "o9", "o10", "o11"} <= by_message.keys()
+    assert by_message["o10"][3] is None  # blank anonymousId
+    reasons = {line: reason for line, reason, _ in fast_quarantine}
+    # spaces, tabs or nothing make an empty line; \v and \f are not JSON whitespace: broken JSON
+    assert sum(reason == "empty line" for reason in reasons.values()) == 3
+    assert [reasons[lines.index(text) + 1] for text in (b"\x0b", b"\x0c ")] == ["broken JSON"] * 2
+
+
+def test_a_larger_fast_day_keeps_line_numbers_aligned_across_blank_lines(tmp_path, con):
+    """The typed rows skip blank lines; their line numbers must not drift (across parallel chunks)."""
+    lines = []
+    for i in range(60_000):
+        if i % 9_973 == 5:
+            lines.append(b"  ")
+        elif i % 7_919 == 3:
+            lines.append(b"{broken")
+        else:
+            lines.append(b'{"type":"track","messageId":"m%d","timestamp":"2026-03-01T00:00:00Z"}' % (i + 1))
+    write_day(tmp_path, DAY1, lines)
+    counts = load_web_events(con, tmp_path, loaded_at=LOADED_AT)
+    assert counts.rows_loaded + counts.rows_quarantined == 60_000 and counts.rows_quarantined == 15
+    assert counts.lines_from_text == 15
+    misplaced = con.execute("select count(*) from raw.web_events where message_id <> 'm' || _line").fetchone()[0]
+    assert misplaced == 0

@@ -44,6 +44,7 @@ def _counts_metadata(counts: LoadCounts) -> dict:
         "rows_quarantined": MetadataValue.int(counts.rows_quarantined),
         "files_read": MetadataValue.int(counts.files_read),
         "formats_detected": MetadataValue.text(", ".join(counts.formats) or "(none)"),
+        **({"lines_from_text": MetadataValue.int(counts.lines_from_text)} if counts.lines_from_text else {}),
     }
 
 

@@ -33,13 +33,15 @@ class LandingFileError(ValueError):
 @dataclass(frozen=True)
 class LoadCounts:
     """What one load did: rows into the raw table, rows into raw.quarantine, files read/skipped,
-    and the formats detected (canonical, hubspot, salesforce, segment)."""
+    the formats detected (canonical, hubspot, salesforce, segment), and (web events) the lines
+    diagnosed from their text instead of taken from the JSON reader (`lines_from_text`)."""
 
     rows_loaded: int = 0
     rows_quarantined: int = 0
     files_read: int = 0
     files_skipped: int = 0
     formats: tuple[str, ...] = field(default_factory=tuple)
+    lines_from_text: int = 0
 
     def __add__(self, other: "LoadCounts") -> "LoadCounts":
         return LoadCounts(
@@ -48,6 +50,7 @@ class LoadCounts:
             self.files_read + other.files_read,
             self.files_skipped + other.files_skipped,
             tuple(sorted(set(self.formats) | set(other.formats))),
+            self.lines_from_text + other.lines_from_text,
         )
 
 

@@ -5,7 +5,7 @@ raw.web_events and raw.quarantine are replaced (idempotent), and raw.load_log re
 and modification time. Incremental by default:
 a day whose file has the same size and mtime as at its last load is skipped. `days` + `force=True`
 reloads a chosen range (backfill). Every line ends up in raw.web_events or raw.quarantine
-(`sql/raw/read_event_lines.sql`, `sql/raw/load_web_event_days.sql`); duplicates are kept for staging to dedupe by messageId.
+(`sql/raw/read_event_lines.sql`, `sql/raw/read_event_json.sql`, `sql/raw/load_web_event_days.sql`); duplicates are kept for staging to dedupe by messageId.
 A day file that disappears from the landing folder keeps its loaded rows (the warehouse is the
 history; the landing folder may be pruned).
 """
@@ -64,9 +64,10 @@ def event_day_files(landing_dir: Path) -> dict[dt.date, Path]:
 # full history loads at DuckDB's read speed, small enough that a batch's text fits in memory.
 BATCH_BYTES = 1 << 30
 BATCH_FILES = 64
-DROP_TEMP_TABLES = "; ".join(f"drop table if exists {t}" for t in (
-    "web_batch_files", "web_lines_read", "web_file_starts", "web_rejects", "web_line_steps", "web_parsed",
-    "web_quarantined", "web_reject_errors", "web_reject_scans"))
+DROP_TEMP_TABLES = "; ".join(["drop view if exists web_text_lines"] + [f"drop table if exists {t}" for t in (
+    "web_batch_files", "web_lines_read", "web_file_starts", "web_rejects", "web_line_steps", "web_json_read",
+    "web_json_starts", "web_blank_lines", "web_blank_steps", "web_fast_files", "web_json_lines", "web_slow_parsed",
+    "web_quarantined", "web_reject_errors", "web_reject_scans")])
 
 
 def _loaded_files(con: duckdb.DuckDBPyConnection) -> dict[dt.date, tuple[int, dt.datetime]]:
@@ -94,25 +95,30 @@ def batches(files: dict[dt.date, Path], max_bytes: int = BATCH_BYTES, max_files:
 
 def load_event_days(con: duckdb.DuckDBPyConnection, days: list[tuple[dt.date, Path]], loaded_at: dt.datetime) -> LoadCounts:
     """Replace the rows of these days (raw.web_events, their quarantine rows, their load_log rows) in
-    one transaction, reading all their files with one statement."""
+    one transaction. DuckDB's JSON reader types the lines of every file whose rows line up with its
+    text (no line the text read rejected); the lines it could not vouch for, and every line of any
+    other file, are diagnosed from their text (`lines_from_text`), so both paths give the same rows."""
     files = [{"path": str(path), "event_date": day, "file_size": path.stat().st_size, "file_mtime": file_mtime(path)}
              for day, path in days]
     con.begin()
     try:
         con.execute("create or replace temp table web_batch_files as select unnest($files, recursive := true)",
                     {"files": files})
-        run_sql(con, "raw/read_event_lines", {"paths": [f["path"] for f in files]})
-        run_sql(con, "raw/load_web_event_days", {"loaded_at": loaded_at})
+        paths = [f["path"] for f in files]
+        run_sql(con, "raw/read_event_lines", {"paths": paths})
+        run_sql(con, "raw/read_event_json", {"paths": paths})
+        run_sql(con, "raw/load_web_event_days", {"paths": paths, "loaded_at": loaded_at})
         loaded, quarantined = con.execute(
             "select sum(rows_loaded)::bigint, sum(rows_quarantined)::bigint from raw.load_log "
             "where source = ? and event_date in (select event_date from web_batch_files)", [WEB_SOURCE]
         ).fetchone()
+        from_text = con.execute("select count(*) from web_slow_parsed").fetchone()[0]
         con.execute(DROP_TEMP_TABLES)
         con.commit()
     except BaseException:
         con.rollback()
         raise
-    return LoadCounts(loaded, quarantined, len(days), 0, ("segment",))
+    return LoadCounts(loaded, quarantined, len(days), 0, ("segment",), from_text)
 
 
 def load_web_events(

@@ -3,12 +3,71 @@
 -- messageId and a parseable timestamp; duplicates are kept (staging dedupes by messageId). Every
 -- other line goes to raw.quarantine (source 'web_events', event_date = the file's day).
 -- Re-loading a day replaces exactly that day's rows in both tables, and its raw.load_log row.
-create or replace temp table web_parsed as
+
+-- The two reads of the batch: every line as text (sql/raw/read_event_lines.sql) and every non-blank
+-- line typed by the JSON reader (sql/raw/read_event_json.sql). Good lines take the typed values; the
+-- text is diagnosed (one from_json parse, then the checks below) only for the lines that need it.
+create or replace temp view web_text_lines as
+select l.source_file, l._global_row - f.rows_before as _row, l.text
+from web_lines_read as l
+join web_file_starts as f using (source_file);
+
+-- Blank lines (JSON whitespace only, or nothing), which the JSON reader skips (they are quarantined
+-- as empty lines), and per file and blank stretch, how many lines came before it, as web_line_steps
+-- holds for rejected lines.
+create or replace temp table web_blank_lines as
+select source_file, _row
+from web_text_lines
+where text is null or (not prefix(text, '{') and regexp_full_match(text, '[ \t\n\r\v\f]*'));
+
+create or replace temp table web_blank_steps as
 with numbered as (
-    select l.source_file, b.event_date, l._global_row - f.rows_before as _row, l.text
-    from web_lines_read as l
-    join web_file_starts as f using (source_file)
+    select source_file, _row, row_number() over (partition by source_file order by _row) as j
+    from web_blank_lines
+)
+select source_file, _row - j as read_before, max(j) as skipped from numbered group by all;
+
+-- The files whose typed rows line up with their text: no line the text read rejected, and as many
+-- typed rows as non-blank lines. Every line of any other file takes the slow path.
+create or replace temp table web_fast_files as
+select j.source_file
+from web_json_starts as j
+join (select source_file, count(*) as n_lines from web_lines_read group by all) as t using (source_file)
+left join (select source_file, max(skipped) as n_blank from web_blank_steps group by all) as b using (source_file)
+where j.n_rows = t.n_lines - coalesce(b.n_blank, 0)
+  and j.source_file not in (select source_file from web_line_steps);
+
+-- typed rows of those files on their file line (only files with blank lines pay for the ASOF join)
+create or replace temp table web_json_lines as
+with positioned as (
+    select r._global_row, r.source_file, r.is_good, r._global_row - s.rows_before as _k, b.event_date
+    from web_json_read as r
+    join web_json_starts as s using (source_file)
+    join web_batch_files as b on b.path = r.source_file
+    where r.source_file in (select source_file from web_fast_files)
+)
+select * exclude (_k), _k as _line
+from positioned
+where source_file not in (select source_file from web_blank_steps)
+union all
+select p.* exclude (_k), p._k + coalesce(s.skipped, 0)
+from (select * from positioned where source_file in (select source_file from web_blank_steps)) as p
+asof left join web_blank_steps as s on p.source_file = s.source_file and p._k > s.read_before;
+
+-- The lines the slow path diagnoses: every line of the other files, and the lines of fast files
+-- whose typed row is not plainly good (broken JSON, no messageId, no parseable timestamp, ...).
+create or replace temp table web_slow_parsed as
+with numbered as (
+    select l.source_file, b.event_date, l._row, l.text
+    from web_text_lines as l
     join web_batch_files as b on b.path = l.source_file
+    where l.source_file not in (select source_file from web_fast_files)
+),
+doubtful as (
+    -- in the fast files: blank lines, and lines whose typed row is not plainly good
+    select source_file, _line from web_json_lines where not is_good
+    union all
+    select source_file, _row from web_blank_lines where source_file in (select source_file from web_fast_files)
 ),
 source as (
     -- read row k of a file is line k, unless DuckDB rejected lines before it: only the (rare) files
@@ -20,6 +79,11 @@ source as (
     select n.source_file, n.event_date, n._row + coalesce(s.skipped, 0), n.text, json_valid(n.text)
     from (select * from numbered where source_file in (select source_file from web_line_steps)) as n
     asof left join web_line_steps as s on n.source_file = s.source_file and n._row > s.read_before
+    union all
+    select l.source_file, b.event_date, l._row, l.text, json_valid(l.text)
+    from web_text_lines as l
+    join doubtful as d on d.source_file = l.source_file and d._line = l._row
+    join web_batch_files as b on b.path = l.source_file
 ),
 objects as (
     -- valid JSON that starts with "{" is an object; one from_json parse extracts every field
@@ -64,7 +128,7 @@ typed as (
 ),
 checked as (
     select
-        * exclude (text, is_json, doc),
+        * exclude (text, is_json, doc, ts_text),
         case
             -- the good lines first, on cheap tests: the diagnoses below then only see the few bad ones
             when is_json and doc is not null and message_id is not null and ts is not null then ''
@@ -86,16 +150,24 @@ from checked;
 delete from raw.web_events where event_date in (select event_date from web_batch_files);
 insert into raw.web_events
 select
+    l.event_date, r.message_id, r.type, r.event, r.anonymous_id, r.user_id, r.ts, r.page_url, r.page_path,
+    r.page_referrer, r.page_title, r.campaign_source, r.campaign_medium, r.campaign_name, r.campaign_term,
+    r.campaign_content, r.user_agent, r.traits_email, r.properties, r.source_file, l._line, 'segment',
+    null::json, $loaded_at
+from web_json_rows($paths) as r
+join web_json_lines as l using (_global_row)
+where l.is_good
+union all
+select
     event_date, message_id, type, event, anonymous_id, user_id, ts, page_url, page_path, page_referrer,
     page_title, campaign_source, campaign_medium, campaign_name, campaign_term, campaign_content,
     user_agent, traits_email, properties, source_file, _line, 'segment', null::json, $loaded_at
-from web_parsed
-where _problem = ''
-order by event_date, _line;
+from web_slow_parsed
+where _problem = '';
 
 create or replace temp table web_quarantined as
 select 'web_events' as source, source_file, _line as line, _problem as reason, raw_text, event_date
-from web_parsed
+from web_slow_parsed
 where _problem <> ''
 union all
 select 'web_events', r.source_file, r.line,
@@ -121,7 +193,13 @@ select
     'web_events', b.path, b.event_date, b.file_size, b.file_mtime,
     coalesce(loaded.n, 0), coalesce(quarantined.n, 0), $loaded_at
 from web_batch_files as b
-left join (select source_file, count(*) as n from web_parsed where _problem = '' group by all) as loaded
+left join (
+    select source_file, count(*) as n
+    from (select source_file from web_json_lines where is_good
+          union all
+          select source_file from web_slow_parsed where _problem = '')
+    group by all
+) as loaded
     on loaded.source_file = b.path
 left join (select source_file, count(*) as n from web_quarantined group by all) as quarantined
     on quarantined.source_file = b.path
