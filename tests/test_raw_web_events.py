@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.raw.landing import LandingFileError
-from assets.raw.web_events_load import load_web_events
+from assets.raw.landing import LandingFileError, create_raw_tables
+from assets.raw.web_events_load import batches, load_batches, load_web_events
 
 LOADED_AT = dt.datetime(2026, 3, 2, 1, 0)
 DAY1, DAY2 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
@@ -296,3 +296,37 @@ def test_a_larger_fast_day_keeps_line_numbers_aligned_across_blank_lines(tmp_pat
     assert counts.lines_from_text == 15
     misplaced = con.execute("select count(*) from raw.web_events where message_id <> 'm' || _line").fetchone()[0]
     assert misplaced == 0
+
+
+def many_days(root: Path, n: int) -> dict[dt.date, Path]:
+    paths = {}
+    for i in range(n):
+        day = DAY1 + dt.timedelta(days=i)
+        paths[day] = write_day(root, day, [event(f"d{i}-{j}", f"{day.isoformat()}T10:00:00Z") for j in range(50)]
+                               + [b"{broken", b""] + GOOD_LINES[:2])
+    return paths
+
+
+def test_batches_loaded_side_by_side_give_the_tables_one_at_a_time_gives(tmp_path):
+    files = many_days(tmp_path / "landing", 9)
+    todo = batches(files, max_bytes=1, max_files=2)  # one file per batch
+    assert len(todo) == 9
+    tables = []
+    for loaders in (1, 2):
+        with duckdb.connect(str(tmp_path / f"warehouse-{loaders}.duckdb")) as con:
+            create_raw_tables(con)
+            counts = load_batches(con, todo, LOADED_AT, loaders=loaders)
+            assert (counts.files_read, counts.rows_loaded, counts.rows_quarantined) == (9, 9 * 52, 9 * 2)
+            log = con.execute("select * exclude (source_file) from raw.load_log order by all").fetchall()
+            tables.append((table_rows(con), log))
+    assert tables[0] == tables[1]
+
+
+def test_a_failed_batch_stops_the_load_and_keeps_the_batches_committed_before_it(tmp_path, con):
+    files = many_days(tmp_path, 3)
+    todo = batches(files, max_bytes=1)
+    todo[1][0][1].unlink()  # the second day's file disappears after it was listed
+    create_raw_tables(con)
+    with pytest.raises(FileNotFoundError):
+        load_batches(con, todo, LOADED_AT, loaders=1)
+    assert con.execute("select list(distinct event_date order by event_date) from raw.web_events").fetchone()[0] == [DAY1]

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable
 
@@ -61,9 +63,12 @@ def event_day_files(landing_dir: Path) -> dict[dt.date, Path]:
 
 
 # A batch of day files is read by one statement and committed in one transaction: big enough that a
-# full history loads at DuckDB's read speed, small enough that a batch's text fits in memory.
-BATCH_BYTES = 1 << 30
+# full history loads at DuckDB's read speed, small enough that the text of LOADERS batches fits in
+# memory. Numbering a batch's lines is sequential in DuckDB, so one batch keeps about one core busy:
+# LOADERS batches load side by side, each on its own cursor and in its own transaction.
+BATCH_BYTES = 1 << 29
 BATCH_FILES = 64
+LOADERS = 2
 DROP_TEMP_TABLES = "; ".join(["drop view if exists web_text_lines"] + [f"drop table if exists {t}" for t in (
     "web_batch_files", "web_lines_read", "web_file_starts", "web_rejects", "web_line_steps", "web_json_read",
     "web_json_starts", "web_blank_lines", "web_blank_steps", "web_fast_files", "web_json_lines", "web_slow_parsed",
@@ -146,7 +151,40 @@ def load_web_events(
         files = {d: p for d, p in files.items() if d not in unchanged}
     else:
         unchanged = set()
-    total = LoadCounts(files_skipped=len(unchanged))
-    for batch in batches(files):
-        total += load_event_days(con, batch, loaded_at)
-    return total
+    return LoadCounts(files_skipped=len(unchanged)) + load_batches(con, batches(files), loaded_at)
+
+
+def load_batches(con: duckdb.DuckDBPyConnection, todo: list[list[tuple[dt.date, Path]]], loaded_at: dt.datetime,
+                 loaders: int = LOADERS) -> LoadCounts:
+    """Load the batches in date order, up to `loaders` at a time. Each batch commits on its own (as one
+    at a time would); after a failure no new batch starts, and the first error is raised once the
+    batches under way have finished."""
+    pending = iter(todo)
+    lock = threading.Lock()
+    failed = threading.Event()
+    results: list[LoadCounts] = []
+
+    def work() -> None:
+        cursor = con.cursor()
+        try:
+            run_sql(cursor, "raw/macros")
+            while not failed.is_set():
+                with lock:
+                    batch = next(pending, None)
+                if batch is None:
+                    return
+                counts = load_event_days(cursor, batch, loaded_at)
+                with lock:
+                    results.append(counts)
+        except BaseException:
+            failed.set()
+            raise
+        finally:
+            cursor.close()
+
+    workers = max(1, min(loaders, len(todo)))
+    with ThreadPoolExecutor(workers) as pool:
+        futures = [pool.submit(work) for _ in range(workers)]
+    for future in futures:
+        future.result()  # the first error, if any
+    return sum(results, LoadCounts())
