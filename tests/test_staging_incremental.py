@@ -18,7 +18,7 @@ import pytest
 
 from assets.raw.crm_load import load_crm
 from assets.raw.web_events_load import load_web_events
-from assets.staging.incremental import build_events, build_sessions
+from assets.staging.incremental import build_events, build_identity_map, build_sessions
 from assets.staging.models import build_model, build_staging
 from assets.staging.web_rules import load_web_rules
 from pipeline_helpers import make_sample
@@ -86,25 +86,28 @@ def nights(tmp_path_factory):
     load_crm(con, landing, loaded_at)
     load_web_events(con, landing, loaded_at=loaded_at)
     rules = load_web_rules()
-    for table in ("suppressions", "contacts", "contact_id_map", "accounts", "opportunities", "subscriptions", "identity_map"):
+    for table in ("suppressions", "contacts", "contact_id_map", "accounts", "opportunities", "subscriptions"):
         build_model(con, table, rules, END)
+    identities = build_identity_map(con, rules)
     events, sessions = build_events(con, rules), build_sessions(con, rules)
+    raw_rows = con.execute("select count(*) from raw.web_events").fetchone()[0]
     con.close()
 
     full = root / "full.duckdb"
     shutil.copy(warehouse, full)
     with duckdb.connect(str(full)) as full_con:
+        build_identity_map(full_con, rules, full=True)
         build_events(full_con, rules, full=True)
         build_sessions(full_con, rules, full=True)
     con = duckdb.connect(str(warehouse))
     con.execute(f"attach '{full}' as rebuilt (read_only)")  # a tmp path of ours; ATTACH takes no parameters
-    yield con, first_modes, events, sessions, stranger, page["messageId"], days
+    yield con, first_modes, events, sessions, stranger, page["messageId"], days, identities, raw_rows
     con.close()
 
 
 def test_night_one_builds_in_full_and_records_its_state(nights):
     _, first_modes, *_ = nights
-    assert first_modes == [("events",), ("sessions",)]
+    assert first_modes == [("events",), ("identity_map",), ("sessions",)]
 
 
 def test_night_two_rebuilds_only_what_changed(nights):
@@ -115,7 +118,13 @@ def test_night_two_rebuilds_only_what_changed(nights):
     assert 0 < sessions.rebuilt < con.execute("select count(distinct visitor_key) from staging.sessions").fetchone()[0]
 
 
-@pytest.mark.parametrize("table", ["staging.events", "staging.sessions"])
+def test_night_two_reads_only_the_changed_days_into_the_identity_evidence(nights):
+    con, *_, identities, raw_rows = nights
+    assert identities.mode == "incremental" and 0 < identities.rebuilt < raw_rows / 3
+
+
+@pytest.mark.parametrize("table", ["staging.events", "staging.sessions", "staging.identity_map",
+                                   "build_state.identity_evidence"])
 def test_incremental_equals_a_full_rebuild(nights, table):
     con, *_ = nights
     only_incremental, only_full, rows = differences(con, table)
@@ -124,7 +133,7 @@ def test_incremental_equals_a_full_rebuild(nights, table):
 
 def test_the_awkward_cases_happened(nights):
     """The equality above covers them only if they are really in the data."""
-    con, _, _, _, stranger, redelivered, days = nights
+    con, _, _, _, stranger, redelivered, days, *_ = nights
     survivor = con.execute("select event_date from staging.events where message_id = ?", [redelivered]).fetchone()[0]
     assert survivor == dt.date.fromisoformat(days[-1].stem)  # the earlier copy, landed last night, won
     assert con.execute("select count(distinct contact_id), count(*) from staging.events where anonymous_id = ?",

@@ -1,8 +1,9 @@
-"""staging.events and staging.sessions, rebuilt only where something changed.
+"""staging.identity_map, staging.events and staging.sessions, rebuilt only where something changed.
 
 A full build reads every raw web event; on a normal night only one new day landed. So each build
 records what it was made from (schema `build_state`, sql/staging/build_state.sql) and the next night
-rebuilds exactly the messages that changed (new or reloaded days, anonymous ids whose identity-map
+reads only the raw rows that changed into the identity evidence (per anonymous id and evidence key
+its earliest event; the map is ranked from it), rebuilds exactly the messages that changed (new or reloaded days, anonymous ids whose identity-map
 contact changed, user ids whose merged contact changed), then the sessions of exactly the visitors
 whose events changed. Both paths run the same transform (a table macro over an input relation:
 sql/staging/events_transform.sql, sessions_transform.sql), so an incremental night gives the rows a
@@ -31,7 +32,7 @@ class BuildInfo:
     """How a table was built tonight: `full` or `incremental`, and how much was rebuilt."""
 
     mode: str
-    rebuilt: int  # messages (events) or visitors (sessions) rebuilt; every row on a full build
+    rebuilt: int  # raw rows read (identity_map), messages (events) or visitors (sessions) rebuilt
 
 
 def fingerprint(model: str, rules: WebRules) -> str:
@@ -73,6 +74,11 @@ class _Steps:
 
 
 STEPS = {
+    ("identity_map", "incremental"): _Steps("staging/identity_evidence_affected", "staging/identity_evidence_merge",
+                                            "identity_input", "drop table if exists identity_input; drop table if exists identity_changed_days; "
+                                            "drop table if exists identity_stale_anonymous_ids"),
+    ("identity_map", "full"): _Steps("staging/identity_evidence_full", "staging/identity_evidence_replace",
+                                     "identity_input", "drop view if exists identity_input"),
     ("events", "incremental"): _Steps("staging/events_affected", "staging/events_merge", "events_affected",
                                       "drop table if exists events_input"),
     ("events", "full"): _Steps("staging/events", "staging/events_replace", "staging.events",
@@ -92,6 +98,27 @@ def _run(con: duckdb.DuckDBPyConnection, model: str, mode: str, rules: WebRules)
     info = BuildInfo(mode, con.table(steps.counted).aggregate("count(*)").fetchone()[0])
     con.execute(steps.drop_input)
     return info
+
+
+def build_identity_map(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bool = False) -> BuildInfo:
+    """staging.identity_map, ranked from the identity evidence: tonight's raw rows merged into the
+    stored evidence, or all of it rebuilt (`full`, or nothing to build on)."""
+    wanted = fingerprint("identity_map", rules)
+
+    def build() -> BuildInfo:
+        run_sql(con, "staging/build_state")
+        tracked = table_exists(con, "raw", "load_log")  # as for events: untracked raw rows build in full
+        incremental = (not full and tracked and table_exists(con, "build_state", "identity_evidence")
+                       and _built_with(con, "identity_map") == wanted)
+        info = _run(con, "identity_map", "incremental" if incremental else "full", rules)
+        run_sql(con, "staging/identity_map")
+        if tracked:
+            run_sql(con, "staging/identity_record_build", {"fingerprint": wanted, "recorded_at": _now()})
+        else:
+            con.execute("delete from build_state.builds where model = 'identity_map'")
+        return info
+
+    return _in_transaction(con, build)
 
 
 def build_events(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bool = False) -> BuildInfo:

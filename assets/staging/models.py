@@ -10,10 +10,10 @@ import duckdb
 
 from assets.sql_files import run_sql
 from assets.warehouse_tables import table_exists
-from assets.staging.incremental import BuildInfo, build_events, build_sessions
+from assets.staging.incremental import BuildInfo, build_events, build_identity_map, build_sessions
 from assets.staging.web_rules import WebRules
 
-INCREMENTAL_MODELS = {"events": build_events, "sessions": build_sessions}
+INCREMENTAL_MODELS = {"identity_map": build_identity_map, "events": build_events, "sessions": build_sessions}
 
 # Dependency order: each model reads only raw tables and the staging tables before it.
 STAGING_MODELS: tuple[str, ...] = (
@@ -31,8 +31,8 @@ STAGING_MODELS: tuple[str, ...] = (
 
 def build_model(con: duckdb.DuckDBPyConnection, table: str, rules: WebRules, as_of: dt.date) -> BuildInfo | None:
     """(Re)create `staging.<table>` from `sql/staging/<table>.sql` with the rules bound as parameters.
-    events and sessions are built incrementally when they can be (assets/staging/incremental.py) and
-    say how (BuildInfo); the other models are small and rebuilt every night."""
+    identity_map, events and sessions are built incrementally when they can be
+    (assets/staging/incremental.py) and say how (BuildInfo); the other models are small and rebuilt every night."""
     if table not in STAGING_MODELS:
         raise ValueError(f"unknown staging model {table!r}; expected one of {', '.join(STAGING_MODELS)}")
     if table in INCREMENTAL_MODELS:
