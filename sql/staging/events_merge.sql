@@ -12,8 +12,9 @@ delete from staging.events where message_id in (select message_id from events_af
 insert into staging.events
 select * from staging_events_transform($bot_patterns, $form_events);
 
+-- the new versions' visitors, from their raw copies (a superset of the survivors' visitors: an extra
+-- visitor only has its sessions rebuilt as they were), not from another scan of staging.events
 insert into build_state.sessions_pending
 select distinct coalesce('a:' || anonymous_id, 'u:' || user_id)
-from staging.events
-where message_id in (select message_id from events_affected)
-  and coalesce(anonymous_id, user_id) is not null;
+from events_input
+where coalesce(anonymous_id, user_id) is not null;
