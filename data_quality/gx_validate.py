@@ -1,9 +1,9 @@
 """Run a suite against a warehouse table as a real Great Expectations validation.
 
 Route: DuckDB selects only the columns the suite needs (and only the data date's rows when the suite
-says so) and computes the orphan values of `references` checks with a left join; the result goes to
-pandas through Arrow (label-like text as categoricals), and GX validates it through its pandas
-datasource (GX's SQL datasource does not work on DuckDB as shipped, see STACK_NOTES). Structure
+says so), computes the orphan values of `references` checks and the duplicated values of unique
+checks with left joins; the result goes to pandas through Arrow (label-like text as categoricals),
+and GX validates it through its pandas datasource (GX's SQL datasource does not work on DuckDB as shipped, see STACK_NOTES). Structure
 expectations (column sets) run on a zero-row frame of the whole table.
 
 One ephemeral GX context serves the whole process: creating it and importing GX cost seconds.
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from duckdb import CaseExpression, ColumnExpression, ConstantExpression
+from duckdb import CaseExpression, ColumnExpression, ConstantExpression, FunctionExpression
 
 from assets.metadata import SENSITIVE_COLUMN, mask_email, mask_phone
 from data_quality.suites import (
@@ -28,6 +28,7 @@ from data_quality.suites import (
 from data_quality.value_sets import RunValues, resolve
 
 EXAMPLE_COUNT = 5
+UNIQUE_CHECK = "expect_column_values_to_be_unique"
 _GX_LOCK = threading.Lock()
 _GX_STATE: dict[str, Any] = {}
 
@@ -141,7 +142,7 @@ class _Planned:
     kwargs: dict[str, Any]
     notes: list[str]
     structural: bool
-    derived: str | None = None   # the computed column a `references` entry adds
+    derived: str | None = None   # the computed column a `references` or unique entry adds
 
 
 def _plan(entry: Entry, run: RunValues, suite: Suite) -> _Planned:
@@ -168,6 +169,12 @@ def _plan(entry: Entry, run: RunValues, suite: Suite) -> _Planned:
         else:
             notes.insert(0, f"every non-null {kwargs['column']} exists in {target}")
         return _Planned(entry, "expect_column_values_to_be_null", gx_kwargs, notes, False, derived)
+    if entry.name == UNIQUE_CHECK and not kwargs.get("row_condition") and "mostly" not in kwargs:
+        # GX would hash every value in pandas (~4 s per 10M keys); DuckDB finds the duplicated values
+        # and GX checks the column that flags them (the rows it fails are the rows GX's own would)
+        derived = f"duplicate_{entry.position}_{kwargs['column']}"
+        notes.insert(0, f"every non-null {kwargs['column']} appears once (duplicated values found by DuckDB)")
+        return _Planned(entry, "expect_column_values_to_be_null", {"column": derived}, notes, False, derived)
     if kwargs.get("row_condition") and not kwargs.get("condition_parser"):
         kwargs["condition_parser"] = "pandas"
     if kwargs.get("row_condition"):
@@ -197,16 +204,34 @@ def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 
 def _data_relation(con: duckdb.DuckDBPyConnection, suite: Suite, run: RunValues, columns: list[str],
-                   references: list[_Planned]) -> tuple[duckdb.DuckDBPyRelation, dict[int, ExpectationResult]]:
-    """The rows and columns to validate, with one orphan column per reference check. Identifiers come
-    from the validated suite and are checked against the tables' real columns (never formatted into SQL)."""
-    rel = con.table(suite.table)
+                   derived: list[_Planned]) -> tuple[duckdb.DuckDBPyRelation, dict[int, ExpectationResult]]:
+    """The rows and columns to validate, with one orphan column per reference check and one duplicate
+    column per unique check. Identifiers come from the validated suite and are checked against the
+    tables' real columns (never formatted into SQL)."""
+    base = con.table(suite.table)
     if suite.limit_to_data_date:
-        rel = rel.filter(ColumnExpression(suite.limit_to_data_date) == ConstantExpression(run.as_of))
-    rel = rel.select(*[ColumnExpression(c) for c in columns])
+        base = base.filter(ColumnExpression(suite.limit_to_data_date) == ConstantExpression(run.as_of))
+    base = base.select(*[ColumnExpression(c) for c in columns])
+    rel = base
     outputs = [ColumnExpression(c) for c in columns]
     problems: dict[int, ExpectationResult] = {}
-    for planned in references:
+    for planned in [p for p in derived if p.entry.name == UNIQUE_CHECK]:
+        column = planned.entry.kwargs["column"]
+        if column not in columns:
+            problems[planned.entry.position] = ExpectationResult(
+                UNIQUE_CHECK, planned.gx_type, column, False, detail=f"column {column} is not in {suite.table}")
+            continue
+        dup_key = f"__dup_key_{planned.entry.position}"
+        duplicated = (base.filter(ColumnExpression(column).isnotnull())
+                      .aggregate([ColumnExpression(column).alias(dup_key),  # grouped by the plain column
+                                  FunctionExpression("count").alias("__copies")])
+                      .filter(ColumnExpression("__copies") > ConstantExpression(1))
+                      .select(ColumnExpression(dup_key))
+                      .set_alias(f"duplicates_{planned.entry.position}"))
+        rel = rel.join(duplicated, ColumnExpression(column) == ColumnExpression(dup_key), how="left")
+        outputs.append(CaseExpression(ColumnExpression(dup_key).isnotnull(), ColumnExpression(column))
+                       .otherwise(ConstantExpression(None)).alias(planned.derived))
+    for planned in [p for p in derived if p.entry.name == REFERENCE_CHECK]:
         kw = planned.entry.kwargs
         problem = None
         if kw["column"] not in columns:
@@ -321,6 +346,10 @@ def _to_result(planned: _Planned, gx_result: Any, frame: Any, key_columns: list[
     error = _exception_message(gx_result)
     percent = result.get("unexpected_percent")
     shown_column = planned.entry.kwargs.get("column") or planned.kwargs.get("column")
+    if planned.entry.name == UNIQUE_CHECK and planned.derived and result.get("unexpected_count") is not None:
+        # as GX's own unique check says it: a share of the non-null values, not of all rows
+        values = int(frame[shown_column].notna().sum())
+        percent = 100 * result["unexpected_count"] / values if values else 0.0
     detail = _describe(planned)
     if error:
         detail = f"{detail}; error: {error}" if detail else f"error: {error}"
@@ -361,8 +390,7 @@ def validate_table(con: duckdb.DuckDBPyConnection, suite: Suite, run: RunValues,
         return _finish(ValidationResult(suite.table, run.as_of, suite_file, 0, 0,
                                         time.perf_counter() - started, [missing]), report_dir)
     columns = suite.columns_needed(table_columns)
-    references = [p for p in planned if p.derived]
-    rel, problems = _data_relation(con, suite, run, columns, references)
+    rel, problems = _data_relation(con, suite, run, columns, [p for p in planned if p.derived])
     frame = _to_pandas(rel.to_arrow_table(), keep_plain=set(suite.key))
     table_rows = con.table(suite.table).aggregate("count(*)").fetchone()[0]
     key_columns = [k for k in suite.key if k in columns]

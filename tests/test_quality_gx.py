@@ -258,3 +258,26 @@ def test_a_missing_data_date_column_fails_with_its_name(con, run):
     result = validate_table(con, load_suite_for("raw.web_events"), run, None)
     assert not result.success and result.expectations[0].column == "event_date"
     assert "no column event_date" in result.expectations[0].detail
+
+
+def test_unique_check_found_by_duckdb_reports_what_gx_unique_reports(con, run, tmp_path):
+    """A plain unique check runs as GX's null check on DuckDB-found duplicates; with `mostly` it runs as
+    GX's own unique check. Both must fail the same rows with the same count, share and examples."""
+    con.execute("create table staging.things as select * from (values "
+                "('k1', 'x'), ('k2', 'x'), ('k2', 'y'), (null, 'z'), ('k3', 'z'), ('k3', 'w'), ('k3', 'v'), (null, 'u')) "
+                "v(thing_id, label)")
+    suite_file = tmp_path / "staging.things.yaml"
+    suite_file.write_text("table: staging.things\nkey: [thing_id]\nexpectations:\n"
+                          "  - expect_column_values_to_be_unique: {column: thing_id}\n"
+                          "  - expect_column_values_to_be_unique: {column: thing_id, mostly: 1.0}\n"
+                          "  - expect_column_values_to_be_unique: {column: label}\n")
+    result = validate_table(con, load_suite(suite_file), run, None)
+    duckdb_found, gx_found, labels = result.expectations
+    assert (duckdb_found.gx_type, gx_found.gx_type) == ("expect_column_values_to_be_null", "expect_column_values_to_be_unique")
+    assert not duckdb_found.success and not gx_found.success
+    assert (duckdb_found.unexpected_count, duckdb_found.unexpected_percent) == (5, round(100 * 5 / 6, 3))
+    assert (gx_found.unexpected_count, gx_found.unexpected_percent) == (5, round(100 * 5 / 6, 3))
+    assert sorted(duckdb_found.examples) == sorted(gx_found.examples) == ["thing_id=k2", "thing_id=k3"]
+    assert not labels.success and labels.unexpected_count == 4 and "label=x, thing_id=k1" in labels.examples
+    con.execute("delete from staging.things where thing_id in ('k2', 'k3')")
+    assert validate_table(con, load_suite(suite_file), run, None).success
