@@ -8,19 +8,32 @@ source as (
     where contact_id is not null
 ),
 
-final as (
+per_contact as (
+    -- one arg_min / arg_max per touch, carrying all three fields (three of each cost three sorts' worth
+    -- of struct comparisons over every session)
     select
         contact_id,
-        arg_min(source, (started_at, session_id)) as first_touch_source,
-        arg_min(medium, (started_at, session_id)) as first_touch_medium,
-        arg_min(campaign, (started_at, session_id)) as first_touch_campaign,
+        arg_min({'source': source, 'medium': medium, 'campaign': campaign}, (started_at, session_id)) as first_touch,
         min(started_at) as first_touch_at,
-        arg_max(source, (started_at, session_id)) filter (where not is_direct) as last_touch_source,
-        arg_max(medium, (started_at, session_id)) filter (where not is_direct) as last_touch_medium,
-        arg_max(campaign, (started_at, session_id)) filter (where not is_direct) as last_touch_campaign,
+        arg_max({'source': source, 'medium': medium, 'campaign': campaign}, (started_at, session_id))
+            filter (where not is_direct) as last_touch,
         count(*) as sessions
     from source
     group by contact_id
+),
+
+final as (
+    select
+        contact_id,
+        first_touch.source as first_touch_source,
+        first_touch.medium as first_touch_medium,
+        first_touch.campaign as first_touch_campaign,
+        first_touch_at,
+        last_touch.source as last_touch_source,
+        last_touch.medium as last_touch_medium,
+        last_touch.campaign as last_touch_campaign,
+        sessions
+    from per_contact
 )
 
 select * from final order by contact_id
