@@ -4,8 +4,10 @@
 -- (sql/staging/events_incremental.sql), so both paths run exactly this logic. Every copy of a
 -- message must be in the input for the dedupe to choose the same survivor.
 create or replace temp macro staging_events_transform(bot_patterns, form_events) as table
-    with keyed as (
-        -- narrow copy of the dedupe key: finding re-delivered messages must not drag whole rows around
+    with keyed as not materialized (
+        -- narrow view of the dedupe key: finding re-delivered messages must not drag whole rows around
+        -- (read twice, by the hash pass and the ranking of its few candidates: not materialized, as
+        -- DuckDB would otherwise copy all 20M keys first)
         select
             raw_row,
             coalesce(message_id, 'missing-' || md5(concat_ws('|', _source_file, _line))) as message_id,
