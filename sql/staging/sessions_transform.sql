@@ -82,7 +82,9 @@ create or replace temp macro staging_sessions_transform(session_timeout_minutes,
                     then string_split(referrer_host, '.')[1]
                 end
             ) as search_engine
-        from (select distinct referrer_host from landings where referrer_host is not null)
+        -- from the input, not `landings`: a second reader of that relation would make DuckDB
+        -- materialize it (the hosts of non-landing events only add unused lookup rows)
+        from (select distinct referrer_host from sessions_input where referrer_host is not null)
     ),
 
     attributed as (
