@@ -10,7 +10,8 @@
 -- minimum of the minimums: the incremental night merges tonight's groups into the stored ones
 -- (sql/staging/identity_evidence_merge.sql) and gets what a full build gets.
 create or replace temp macro identity_evidence_transform(form_events) as table
-    with source as (
+    with source as not materialized (
+        -- read by both branches below: not materialized (DuckDB would copy 20M raw rows first)
         select anonymous_id, user_id, type, event, ts, message_id, event_date, traits_email, properties
         from identity_input
         where anonymous_id is not null
