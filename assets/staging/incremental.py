@@ -92,6 +92,8 @@ STEPS = {
 
 def _run(con: duckdb.DuckDBPyConnection, model: str, mode: str, rules: WebRules) -> BuildInfo:
     steps = STEPS[(model, mode)]
+    if mode == "incremental":
+        run_sql(con, "staging/changed_web_days")
     run_sql(con, steps.make_input)
     run_sql(con, f"staging/{model}_transform")  # the macro binds to the input just made
     run_sql(con, steps.write, rules.sql_params())

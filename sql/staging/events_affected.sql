@@ -6,14 +6,7 @@
 -- All copies of an affected message are in the input, so the dedupe picks the survivor a full build
 -- would. Also: events_affected (message_id), the messages to delete from staging.events first.
 create or replace temp table events_changed_days as
-select event_date from (
-    (select event_date, loaded_at from raw.load_log where source = 'web_events' and event_date is not null
-     except select event_date, loaded_at from build_state.events_built_days)
-    union all
-    (select event_date, loaded_at from build_state.events_built_days
-     except select event_date, loaded_at from raw.load_log where source = 'web_events' and event_date is not null)
-)
-group by event_date;
+select event_date from changed_web_days('events');
 
 create or replace temp table events_changed_anonymous_ids as
 select anonymous_id from (
