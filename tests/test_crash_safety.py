@@ -137,6 +137,11 @@ def crash(tmp_path_factory) -> CrashOutcome:
         if trigger is LATEST_MOVED:  # compared with the links as they are when this run starts
             trigger = _latest_moved(outcome.crashed.exports)
         killed = run_and_kill(outcome.crashed, trigger, delay)
+        if trigger is None and not killed.killed:
+            # the night got quicker than the random range: a moment within the run just seen, same seed
+            delay = random.Random(seed).uniform(1.0, 0.8 * killed.seconds)
+            name = f"random moment ({delay:.1f}s after start, within a {killed.seconds:.0f}s run, CRASH_SEED={seed})"
+            killed = run_and_kill(outcome.crashed, trigger, delay)
         outcome.kills.append((name, prefix, killed))
         outcome.latest_after_kill[name] = latest_problems(outcome.crashed.exports)
         error = _warehouse_opens(outcome.crashed.warehouse)
