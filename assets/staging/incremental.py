@@ -76,7 +76,8 @@ class _Steps:
 
 STEPS = {
     ("identity_map", "incremental"): _Steps("staging/identity_evidence_affected", "staging/identity_evidence_merge",
-                                            "identity_input", "drop table if exists identity_input; drop table if exists identity_changed_days; "
+                                            "identity_input",
+                                            "drop table if exists identity_input; drop table if exists identity_changed_days; "
                                             "drop table if exists identity_stale_anonymous_ids"),
     ("identity_map", "full"): _Steps("staging/identity_evidence_full", "staging/identity_evidence_replace",
                                      "identity_input", "drop view if exists identity_input"),
@@ -103,6 +104,27 @@ def _run(con: duckdb.DuckDBPyConnection, model: str, mode: str, rules: WebRules)
     return info
 
 
+def _tracked(con: duckdb.DuckDBPyConnection) -> bool:
+    """Changes are found through raw.load_log: raw rows written any other way (hand-built test
+    tables) are always built in full."""
+    return table_exists(con, "raw", "load_log")
+
+
+def _built_on(con: duckdb.DuckDBPyConnection, model: str, wanted: str, kept: tuple[str, str]) -> bool:
+    """True when the `kept` table (schema, name) tonight's build starts from exists and `model` was
+    last built with the same logic and rules."""
+    return table_exists(con, *kept) and _built_with(con, model) == wanted
+
+
+def _record(con: duckdb.DuckDBPyConnection, model: str, wanted: str, tracked: bool) -> None:
+    """What tonight's build of `model` was made from (sql/staging/<model>_record_build.sql), or, with
+    untracked raw rows, no record: the next night builds in full."""
+    if tracked:
+        run_sql(con, f"staging/{model}_record_build", {"fingerprint": wanted, "recorded_at": _now()})
+    else:
+        con.execute("delete from build_state.builds where model = ?", [model])
+
+
 def build_identity_map(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bool = False) -> BuildInfo:
     """staging.identity_map, ranked from the identity evidence: tonight's raw rows merged into the
     stored evidence, or all of it rebuilt (`full`, or nothing to build on)."""
@@ -110,15 +132,12 @@ def build_identity_map(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bo
 
     def build() -> BuildInfo:
         run_sql(con, "staging/build_state")
-        tracked = table_exists(con, "raw", "load_log")  # as for events: untracked raw rows build in full
-        incremental = (not full and tracked and table_exists(con, "build_state", "identity_evidence")
-                       and _built_with(con, "identity_map") == wanted)
+        tracked = _tracked(con)
+        incremental = (not full and tracked
+                       and _built_on(con, "identity_map", wanted, ("build_state", "identity_evidence")))
         info = _run(con, "identity_map", "incremental" if incremental else "full", rules)
         run_sql(con, "staging/identity_map")
-        if tracked:
-            run_sql(con, "staging/identity_record_build", {"fingerprint": wanted, "recorded_at": _now()})
-        else:
-            con.execute("delete from build_state.builds where model = 'identity_map'")
+        _record(con, "identity_map", wanted, tracked)
         return info
 
     return _in_transaction(con, build)
@@ -130,18 +149,12 @@ def build_events(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bool = F
 
     def build() -> BuildInfo:
         run_sql(con, "staging/build_state")
-        # changes are found through raw.load_log: raw rows written any other way (hand-built test
-        # tables) are always built in full
-        tracked = table_exists(con, "raw", "load_log")
-        incremental = (not full and tracked and table_exists(con, "staging", "events")
-                       and _built_with(con, "events") == wanted)
+        tracked = _tracked(con)
+        incremental = not full and tracked and _built_on(con, "events", wanted, ("staging", "events"))
         info = _run(con, "events", "incremental" if incremental else "full", rules)
         if not incremental:  # every session may change: the sessions build starts over too
             con.execute("delete from build_state.builds where model = 'sessions'; delete from build_state.sessions_pending")
-        if tracked:
-            run_sql(con, "staging/events_record_build", {"fingerprint": wanted, "recorded_at": _now()})
-        else:
-            con.execute("delete from build_state.builds where model = 'events'")
+        _record(con, "events", wanted, tracked)
         return info
 
     return _in_transaction(con, build)
