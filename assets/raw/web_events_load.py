@@ -71,9 +71,9 @@ BATCH_BYTES = 1 << 28
 BATCH_FILES = 64
 LOADERS = 2
 DROP_TEMP_TABLES = "; ".join(["drop view if exists web_text_lines"] + [f"drop table if exists {t}" for t in (
-    "web_batch_files", "web_lines_read", "web_file_starts", "web_rejects", "web_line_steps", "web_json_read",
-    "web_json_starts", "web_blank_lines", "web_blank_steps", "web_fast_files", "web_json_lines", "web_slow_parsed",
-    "web_quarantined", "web_reject_errors", "web_reject_scans")])
+    "web_batch_files", "web_lines_read", "web_file_starts", "web_rejects", "web_rejected_lines", "web_line_steps",
+    "web_json_read", "web_json_starts", "web_blank_lines", "web_blank_steps", "web_fast_files", "web_json_lines",
+    "web_slow_parsed", "web_quarantined", "web_reject_errors", "web_reject_scans")])
 
 
 def _loaded_files(con: duckdb.DuckDBPyConnection) -> dict[dt.date, tuple[int, dt.datetime]]:

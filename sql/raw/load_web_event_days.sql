@@ -14,18 +14,13 @@ join web_file_starts as f using (source_file);
 
 -- Blank lines (JSON whitespace only, or nothing), which the JSON reader skips (they are quarantined
 -- as empty lines), and per file and blank stretch, how many lines came before it, as web_line_steps
--- holds for rejected lines.
+-- holds for rejected lines (the line_steps macro).
 create or replace temp table web_blank_lines as
-select source_file, _row
+select source_file, _row as line
 from web_text_lines
 where text is null or (not prefix(text, '{') and regexp_full_match(text, '[ \t\n\r\v\f]*'));
 
-create or replace temp table web_blank_steps as
-with numbered as (
-    select source_file, _row, row_number() over (partition by source_file order by _row) as j
-    from web_blank_lines
-)
-select source_file, _row - j as read_before, max(j) as skipped from numbered group by all;
+create or replace temp table web_blank_steps as select * from line_steps('web_blank_lines');
 
 -- The files whose typed rows line up with their text: no line the text read rejected, and as many
 -- typed rows as non-blank lines. Every line of any other file takes the slow path.
@@ -67,7 +62,7 @@ doubtful as (
     -- in the fast files: blank lines, and lines whose typed row is not plainly good
     select source_file, _line from web_json_lines where not is_good
     union all
-    select source_file, _row from web_blank_lines where source_file in (select source_file from web_fast_files)
+    select source_file, line from web_blank_lines where source_file in (select source_file from web_fast_files)
 ),
 source as (
     -- read row k of a file is line k, unless DuckDB rejected lines before it: only the (rare) files

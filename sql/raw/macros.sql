@@ -66,3 +66,14 @@ create or replace temp macro raw_csv_field(v) as (
 create or replace temp macro trim_fast(v) as (
     case when v[1] between '!' and '~' and v[-1] between '!' and '~' then v else trim(v) end
 );
+
+-- Lines a read skipped (table `skipped_lines`: source_file, line; one row per line) as steps: per file
+-- and stretch of skipped lines, how many lines were read before it (`read_before`) and how many were
+-- skipped up to its end (`skipped`). Read row k of a file sits on line k + the `skipped` of the last
+-- step with read_before < k (an ASOF join).
+create or replace temp macro line_steps(skipped_lines) as table
+    with numbered as (
+        select source_file, line, row_number() over (partition by source_file order by line) as j
+        from query_table(skipped_lines)
+    )
+    select source_file, line - j as read_before, max(j) as skipped from numbered group by all;

@@ -15,20 +15,20 @@ from read_csv(
 
 -- Lines that produced no row: rejected ones, and blank lines (DuckDB skips them but counts them).
 -- Parsed row k sits on line 1 + k + (number of such lines before it), found with an ASOF join on
--- "rows parsed before each skipped line".
+-- the steps of the line_steps macro, counted in data lines (the header is line 1).
 create or replace temp table crm_skipped as
-with lines as (
-    select distinct line::bigint as line from crm_reject_errors
-    union
+select distinct $path as source_file, line - 1 as line
+from (
+    select line::bigint as line from crm_reject_errors
+    union all
     select unnest($blank_lines::bigint[]) as line
 )
-select line, row_number() over (order by line) as j from lines where line > 1;
+where line > 1;
 
-create or replace temp table crm_steps as
-select line - 1 - j as parsed_before, max(j) as skipped from crm_skipped group by all;
+create or replace temp table crm_steps as select * from line_steps('crm_skipped');
 
 -- a view: the typing SQL reads it once, so the rows are not copied a second time
 create or replace temp view crm_file as
 select p.* exclude (_row), 1 + p._row + coalesce(s.skipped, 0) as _line
 from crm_parsed as p
-asof left join crm_steps as s on p._row > s.parsed_before;
+asof left join crm_steps as s on p._row > s.read_before;

@@ -33,9 +33,5 @@ join web_reject_scans as s using (scan_id, file_id);
 -- `web_line_steps` holds, per file and rejected stretch, how many lines were read before it; the
 -- load joins it with ASOF (no header, and blank lines come through as rows here, so nothing else
 -- shifts the count).
-create or replace temp table web_line_steps as
-with rejected as (
-    select source_file, line, row_number() over (partition by source_file order by line) as j
-    from (select distinct source_file, line from web_rejects)
-)
-select source_file, line - j as read_before, max(j) as skipped from rejected group by all;
+create or replace temp table web_rejected_lines as select distinct source_file, line from web_rejects;
+create or replace temp table web_line_steps as select * from line_steps('web_rejected_lines');
