@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -94,6 +95,35 @@ def test_an_older_instance_gets_run_monitoring_added_and_keeps_its_edits(tmp_pat
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 2
     ensure_instance(home)
     assert (home / "dagster.yaml").read_text() == text  # added once; a user's own block is never touched
+
+
+# What `dagster dev` and a nightly run do on start: prepare DAGSTER_HOME, open it, read the runs.
+OPEN_FRESH_HOME = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from dagster import DagsterInstance, RunsFilter
+    from workflows.instance import ensure_instance
+
+    ensure_instance(Path(sys.argv[1]))
+    with DagsterInstance.from_config(sys.argv[1]) as instance:
+        instance.get_run_records(RunsFilter(job_name="nightly"))
+        instance.all_instigator_state()
+""")
+
+
+def test_processes_opening_a_fresh_instance_at_once_all_succeed(tmp_path):
+    """Dagster's SQLite storages create their tables on first open with no guard against a second
+    process: opened at once, some fail ("table alembic_version already exists", "database is locked"),
+    or two alembic heads are left behind. ensure_instance creates the storage first, under a lock."""
+    for attempt in range(3):  # the race, when unguarded, is lost in most rounds of 4 processes
+        home = tmp_path / f"home{attempt}"
+        starts = [subprocess.Popen([sys.executable, "-c", OPEN_FRESH_HOME, str(home)], cwd=REPO_ROOT,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(4)]
+        outputs = [(start.wait(timeout=120), start.stdout.read()) for start in starts]
+        assert [code for code, _ in outputs] == [0] * 4, "\n".join(out[-1500:] for code, out in outputs if code)
+        for db in ("history/runs.db", "schedules/schedules.db", "history/runs/index.db"):
+            with sqlite3.connect(home / db) as con:
+                assert con.execute("select count(*) from alembic_version").fetchone() == (1,), db
 
 
 @pytest.mark.parametrize("tagged", [True, False], ids=["cli-tags", "engine-event-pid"])

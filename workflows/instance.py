@@ -18,10 +18,12 @@ and is called by the command line, the schedule and the landing sensor before th
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,18 +65,45 @@ PID_REUSE_SLACK_S = 2.0
 
 
 def ensure_instance(home: Path) -> Path:
-    """Create `home/dagster.yaml` when missing; add the run monitoring block to an older file that has
-    none (an instance created before it existed keeps its other settings and comments)."""
+    """Create `home/dagster.yaml` when missing (add the run monitoring block to an older file that has
+    none: an instance created before it existed keeps its other settings and comments), then create
+    the instance's storage, all under a lock file so that concurrent callers take turns."""
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
-    else:
-        text = config.read_text(encoding="utf-8")
-        settings = yaml.safe_load(text) or {}
-        if isinstance(settings, dict) and "run_monitoring" not in settings:
-            config.write_text(text.rstrip("\n") + "\n" + RUN_MONITORING_YAML, encoding="utf-8")
+    with _locked(home / ".instance.lock"):
+        if not config.exists():
+            config.write_text(DAGSTER_YAML, encoding="utf-8")
+        else:
+            text = config.read_text(encoding="utf-8")
+            settings = yaml.safe_load(text) or {}
+            if isinstance(settings, dict) and "run_monitoring" not in settings:
+                config.write_text(text.rstrip("\n") + "\n" + RUN_MONITORING_YAML, encoding="utf-8")
+        _create_storage(home)
     return config
+
+
+@contextmanager
+def _locked(path: Path):
+    """An exclusive lock on `path` (created) while the block runs; other processes wait for it."""
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _create_storage(home: Path) -> None:
+    """Open the instance once, which creates its storage (the SQLite databases) when missing.
+
+    Dagster's SQLite run and schedule storages create their tables on first open with nothing to stop
+    another process doing the same: two processes opening a fresh DAGSTER_HOME at once (`dagster dev`
+    and a nightly run, say) fail with "table alembic_version already exists" or "database is locked",
+    or leave two alembic heads behind for good. Done here, by one process, before anything else."""
+    from dagster import DagsterInstance
+
+    with DagsterInstance.from_config(str(home)):
+        pass
 
 
 def run_process_tags() -> dict[str, str]:

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from workflows.settings import REPO_ROOT
+from workflows.instance import ensure_instance
+from workflows.settings import REPO_ROOT, Settings
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -195,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=3000)
     args = parser.parse_args(argv)
 
+    settings = Settings.from_env()
+    ensure_instance(settings.dagster_home)  # before dagster dev's processes open it at once
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     server = start_dagster_dev(args.port, args.host)
     stopping = []
 
