@@ -4,7 +4,8 @@
 --   * anonymous ids whose identity-map contact changed, user ids whose merged contact changed:
 --     every message of theirs (their contact_id changes).
 -- All copies of an affected message are in the input, so the dedupe picks the survivor a full build
--- would. Also: events_affected (message_id), the messages to delete from staging.events first.
+-- would. Also: events_affected (message_id), the messages to delete from staging.events first, and
+-- events_stale, their rows there now.
 create or replace temp table events_changed_days as
 select event_date from changed_web_days('events');
 
@@ -32,7 +33,18 @@ where event_date in (select event_date from events_changed_days)
    or anonymous_id in (select anonymous_id from events_changed_anonymous_ids)
    or user_id in (select source_contact_id from events_changed_user_ids);
 
+-- their raw rows: found on the id column alone, then read whole by rowid (reading every column of the
+-- history to keep a few rows costs several times more; a new night's rows are contiguous)
+create or replace temp table events_raw_rows as
+select rowid as raw_row from raw.web_events where message_id in (select message_id from events_affected);
+
 create or replace temp table events_input as
 select rowid as raw_row, *
 from raw.web_events
+where rowid in (select raw_row from events_raw_rows);
+
+-- and their current rows in staging.events (deleted, their visitors queued, by events_merge.sql)
+create or replace temp table events_stale as
+select rowid as stale_row, coalesce('a:' || anonymous_id, 'u:' || user_id) as visitor
+from staging.events
 where message_id in (select message_id from events_affected);

@@ -1,13 +1,10 @@
 -- grain: see sql/staging/events.sql. The incremental night: the affected messages (events_affected,
--- sql/staging/events_affected.sql) are deleted and rebuilt from their raw rows (events_input); the
--- visitors of their old and new versions are queued for the sessions build.
+-- sql/staging/events_affected.sql) are deleted (their rows: events_stale) and rebuilt from their raw
+-- rows (events_input); the visitors of their old and new versions are queued for the sessions build.
 insert into build_state.sessions_pending
-select distinct coalesce('a:' || anonymous_id, 'u:' || user_id)
-from staging.events
-where message_id in (select message_id from events_affected)
-  and coalesce(anonymous_id, user_id) is not null;
+select distinct visitor from events_stale where visitor is not null;
 
-delete from staging.events where message_id in (select message_id from events_affected);
+delete from staging.events where rowid in (select stale_row from events_stale);
 
 insert into staging.events
 select * from staging_events_transform($bot_patterns, $form_events);
