@@ -178,6 +178,20 @@ def test_sha256_hex_matches_hashlib_and_leaves_empty_cells_empty():
     assert out.columns == ["h", "clear"]
 
 
+def test_sha256_hex_of_repeated_values_keeps_every_row_in_place():
+    """Each distinct value is hashed once and joined back: rows keep their order and their own values,
+    a value shared by two columns hashes the same in both, numbers hash as their text."""
+    names = ["ann", "bob", "ann", None, "", "bob", "cy"] * 3
+    df = pl.DataFrame({"fn": names, "ln": list(reversed(names)), "n": list(range(21)), "id": list(range(21))})
+    out = sha256_hex(df, ["fn", "ln", "n"])
+    hashed = lambda values: [sha(v) if v not in (None, "") else None for v in values]  # noqa: E731
+    assert out["fn"].to_list() == hashed(names)
+    assert out["ln"].to_list() == hashed(list(reversed(names)))
+    assert out["n"].to_list() == hashed([str(i) for i in range(21)])
+    assert out["id"].to_list() == list(range(21))
+    assert out.columns == ["fn", "ln", "n", "id"]
+
+
 def test_sha256_hex_of_empty_frame_and_missing_column():
     empty = pl.DataFrame(schema={"h": pl.String})
     assert sha256_hex(empty, ["h"]).height == 0

@@ -206,8 +206,9 @@ class FilesystemPublisher:
         # withdraw them (consent); the platform serves the list again once it is big enough.
         reason = f"{too_small}; published anyway to withdraw {removes.height} people who left the list" if too_small else None
         contents = {"audience.csv": audience_csv, "adds.csv": csv_bytes(adds), "removes.csv": csv_bytes(removes)}
+        sha = {"audience.csv": digest, **{name: sha256_bytes(contents[name]) for name in ("adds.csv", "removes.csv")}}
         publish_id = self._next_publish_id(folder, context, digest)
-        manifest = self._manifest(audience, destination, context, publish_id, previous_id, contents,
+        manifest = self._manifest(audience, destination, context, publish_id, previous_id, contents, sha,
                                   rows=current.height, adds=adds.height, removes=removes.height)
         manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
@@ -222,7 +223,6 @@ class FilesystemPublisher:
         self.on_step("folder_renamed")
         self._swap_latest(folder, publish_id)
         self.on_step("latest_swapped")
-        sha = {name: sha256_bytes(data) for name, data in contents.items()}
         sha["manifest.json"] = sha256_bytes(manifest_bytes)
         return PublishResult(
             status="published", publish_id=publish_id, path=folder / publish_id,
@@ -289,10 +289,12 @@ class FilesystemPublisher:
 
     @staticmethod
     def _manifest(audience: str, destination: Destination, context: PublishContext, publish_id: str,
-                  previous_id: str | None, contents: dict[str, bytes], rows: int, adds: int, removes: int) -> dict:
-        """The manifest.json content (no wall-clock time in it, so a re-run is byte-identical)."""
+                  previous_id: str | None, contents: dict[str, bytes], sha: dict[str, str], rows: int, adds: int,
+                  removes: int) -> dict:
+        """The manifest.json content (no wall-clock time in it, so a re-run is byte-identical); `sha` holds
+        the SHA-256 of each of `contents`."""
         counts = {"audience": rows, "adds": adds, "removes": removes, "holdout": context.holdout_size}
-        files = {name: {"sha256": sha256_bytes(data), "bytes": len(data), "rows": counts[name.removesuffix(".csv")]}
+        files = {name: {"sha256": sha[name], "bytes": len(data), "rows": counts[name.removesuffix(".csv")]}
                  for name, data in contents.items()}
         return {
             "schema_version": context.schema_version,
