@@ -6,7 +6,8 @@ transaction, every row either typed into its raw table or in `raw.quarantine`.
 2. Per entity, in one transaction: DuckDB reads the file as text (`sql/raw/read_crm_file.sql`: fields
    named c1..cN by position, rejected rows kept with line and text), `mapped_relation` renames and
    maps the vendor's columns to the canonical ones (DuckDB expression API, so no header text is ever
-   formatted into SQL), and `sql/raw/load_<entity>.sql` types, replaces the table and quarantines.
+   formatted into SQL), and `sql/raw/load_<entity>.sql` types, replaces the table and quarantines
+   (`sql/raw/quarantine_crm_rows.sql`: a rejected row's text is rebuilt for those rows alone).
 
 Line numbers: `_line` is 1-based with the header on line 1. A quoted value that spans several lines
 counts as one line (DuckDB's own numbering for rejected rows), so after such a value `_line` is
@@ -99,20 +100,35 @@ def _null(type_name: str = "VARCHAR") -> duckdb.Expression:
     return ConstantExpression(None).cast(duckdb.sqltype(type_name))
 
 
+def _row_text(fmt: DetectedFormat) -> duckdb.Expression:
+    """A row's text as read (its fields written back as CSV), from c1..cN."""
+    return FunctionExpression(
+        "concat_ws", ConstantExpression(","), *(FunctionExpression("raw_csv_field", ColumnExpression(f"c{i + 1}"))
+                                                for i in range(len(fmt.header)))
+    )
+
+
+def rejected_rows_text(con: duckdb.DuckDBPyConnection, fmt: DetectedFormat | None) -> duckdb.DuckDBPyRelation:
+    """(_row, raw_text) of the rows of the file that typing rejected (`crm_typed` rows with problems),
+    from `crm_parsed` by `_row`: the rows are picked first, so only their text is rebuilt."""
+    if fmt is None:
+        return con.table("crm_file").select(ColumnExpression("_row"), _null().alias("raw_text"))
+    rejected = con.table("crm_typed").filter(ColumnExpression("_problems") != ConstantExpression("")).select("_row")
+    picked = con.table("crm_parsed").join(rejected, "_row", how="semi")
+    return picked.select(ColumnExpression("_row"), _row_text(fmt).alias("raw_text"))
+
+
 def mapped_relation(con: duckdb.DuckDBPyConnection, entity: str, fmt: DetectedFormat | None) -> duckdb.DuckDBPyRelation:
-    """The temp table `crm_file` (c1..cN, _line) as canonical columns + `_extra` JSON + `raw_text`.
+    """The temp view `crm_file` (c1..cN, _row, _line) as _row, _line, canonical columns, `_extra` JSON.
 
     Vendor rules applied here: first item of a multi-value cell, value maps (case-insensitive),
     derived columns (hash_of, true_when) for columns the header lacks. `fmt=None`: no file; every
     column NULL (the relation is empty anyway)."""
     base = con.table("crm_file")
     if fmt is None:
-        return base.select(ColumnExpression("_line"), *(_null().alias(c) for c in CANONICAL_COLUMNS[entity]),
-                           _null("JSON").alias("_extra"), _null().alias("raw_text"))
-    raw_text = FunctionExpression(
-        "concat_ws", ConstantExpression(","), *(FunctionExpression("raw_csv_field", ColumnExpression(f"c{i + 1}"))
-                                                for i in range(len(fmt.header)))
-    )
+        return base.select(ColumnExpression("_row"), ColumnExpression("_line"), *(_null().alias(c) for c in CANONICAL_COLUMNS[entity]),
+                           _null("JSON").alias("_extra"))
+    raw_text = _row_text(fmt)
     values: dict[str, duckdb.Expression] = {}
     for column in CANONICAL_COLUMNS[fmt.entity]:
         if column not in fmt.columns:
@@ -151,10 +167,10 @@ def mapped_relation(con: duckdb.DuckDBPyConnection, entity: str, fmt: DetectedFo
             pairs += [ConstantExpression(key), ColumnExpression(f"c{i + 1}")]
         extra = FunctionExpression("json_object", *pairs)
     return base.select(
+        ColumnExpression("_row"),
         ColumnExpression("_line"),
         *(values.get(c, _null()).alias(c) for c in CANONICAL_COLUMNS[fmt.entity]),
         extra.alias("_extra"),
-        raw_text.alias("raw_text"),
     )
 
 
@@ -199,6 +215,8 @@ def load_crm(
             params = {"source_file": source_file, "format": fmt.vendor if fmt else None, "loaded_at": loaded_at,
                       "employee_count_pattern": EMPLOYEE_COUNT, **booleans}
             run_sql(con, f"raw/load_{entity}", params)  # entity is one of CRM_ENTITIES: a fixed file name
+            rejected_rows_text(con, fmt).create_view("crm_row_text", replace=True)
+            run_sql(con, "raw/quarantine_crm_rows", {"source": entity, "source_file": source_file, "loaded_at": loaded_at})
             run_sql(con, "raw/quarantine_csv_rejects", {"source": entity, "source_file": source_file, "loaded_at": loaded_at})
             loaded = con.execute("select count(*) from crm_typed where _problems = ''").fetchone()[0]
             quarantined = con.execute("select count(*) from raw.quarantine where source = ?", [entity]).fetchone()[0]
@@ -209,7 +227,7 @@ def load_crm(
                     "loaded_at": loaded_at,
                 })
             counts[entity] = LoadCounts(loaded, quarantined, 1 if fmt else 0, 0, (fmt.vendor,) if fmt else ())
-        con.execute("drop view if exists crm_mapped; drop view if exists crm_file; drop table if exists crm_typed; "
+        con.execute("drop view if exists crm_mapped; drop view if exists crm_row_text; drop view if exists crm_file; drop table if exists crm_typed; "
                     "drop table if exists crm_parsed; drop table if exists crm_steps; drop table if exists crm_skipped")
         con.commit()
     except duckdb.Error as exc:

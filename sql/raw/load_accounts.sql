@@ -1,6 +1,8 @@
 -- grain: one row per data row of crm/accounts.csv (full snapshot; any vendor format, already mapped to
 -- canonical column names in the temp view crm_mapped). A row without account_id, or with a value that
 -- does not parse, goes to raw.quarantine (source 'accounts') instead; the table is replaced.
+-- crm_typed keeps every row with its _problems ('' = none); sql/raw/quarantine_crm_rows.sql
+-- quarantines the others.
 create or replace temp table crm_typed as
 with source as (
     select * from crm_mapped
@@ -11,23 +13,17 @@ typed as (
         raw_number(annual_revenue) as annual_revenue_value,
         raw_timestamp(created_at) as created_at_value
     from source
-),
-checked as (
-    select
-        * exclude (raw_text),
-        concat_ws('; ',
-            case when account_id is null then 'missing account_id' end,
-            case when not raw_is_employee_count(employee_count, $employee_count_pattern)
-                then 'not an employee count (integer or range) in employee_count: ''' || left(employee_count, 200) || '''' end,
-            raw_bad_value('not a number', 'annual_revenue', annual_revenue, annual_revenue_value),
-            raw_bad_value('unparseable date', 'created_at', created_at, created_at_value)
-        ) as _problems,
-        raw_text
-    from typed
 )
--- the row's text is rebuilt only for quarantined rows
-select * exclude (raw_text), case when _problems <> '' then raw_text end as raw_text
-from checked;
+select
+    *,
+    concat_ws('; ',
+        case when account_id is null then 'missing account_id' end,
+        case when not raw_is_employee_count(employee_count, $employee_count_pattern)
+            then 'not an employee count (integer or range) in employee_count: ''' || left(employee_count, 200) || '''' end,
+        raw_bad_value('not a number', 'annual_revenue', annual_revenue, annual_revenue_value),
+        raw_bad_value('unparseable date', 'created_at', created_at, created_at_value)
+    ) as _problems
+from typed;
 
 delete from raw.accounts;
 insert into raw.accounts
@@ -36,10 +32,3 @@ select
     created_at_value, $source_file, _line, $format, _extra, $loaded_at
 from crm_typed
 where _problems = '';
-
-delete from raw.quarantine where source = 'accounts';
-insert into raw.quarantine (source, source_file, line, reason, raw_text, event_date, loaded_at)
-select 'accounts', $source_file, _line, _problems, raw_text, null, $loaded_at
-from crm_typed
-where _problems <> ''
-order by _line;

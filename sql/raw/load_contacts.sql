@@ -1,6 +1,8 @@
 -- grain: one row per data row of crm/contacts.csv (full snapshot; any vendor format, already mapped to
 -- canonical column names in the temp view crm_mapped). A row without contact_id, or with a value that
 -- does not parse, goes to raw.quarantine (source 'contacts') instead; the table is replaced.
+-- crm_typed keeps every row with its _problems ('' = none); sql/raw/quarantine_crm_rows.sql
+-- quarantines the others.
 create or replace temp table crm_typed as
 with source as (
     select * from crm_mapped
@@ -12,22 +14,16 @@ typed as (
         raw_timestamp(created_at) as created_at_value,
         raw_timestamp(updated_at) as updated_at_value
     from source
-),
-checked as (
-    select
-        * exclude (raw_text),
-        concat_ws('; ',
-            case when contact_id is null then 'missing contact_id' end,
-            raw_bad_value('not true/false', 'email_opt_out', email_opt_out, email_opt_out_value),
-            raw_bad_value('unparseable date', 'created_at', created_at, created_at_value),
-            raw_bad_value('unparseable date', 'updated_at', updated_at, updated_at_value)
-        ) as _problems,
-        raw_text
-    from typed
 )
--- the row's text is rebuilt only for quarantined rows
-select * exclude (raw_text), case when _problems <> '' then raw_text end as raw_text
-from checked;
+select
+    *,
+    concat_ws('; ',
+        case when contact_id is null then 'missing contact_id' end,
+        raw_bad_value('not true/false', 'email_opt_out', email_opt_out, email_opt_out_value),
+        raw_bad_value('unparseable date', 'created_at', created_at, created_at_value),
+        raw_bad_value('unparseable date', 'updated_at', updated_at, updated_at_value)
+    ) as _problems
+from typed;
 
 delete from raw.contacts;
 insert into raw.contacts
@@ -37,10 +33,3 @@ select
     $source_file, _line, $format, _extra, $loaded_at
 from crm_typed
 where _problems = '';
-
-delete from raw.quarantine where source = 'contacts';
-insert into raw.quarantine (source, source_file, line, reason, raw_text, event_date, loaded_at)
-select 'contacts', $source_file, _line, _problems, raw_text, null, $loaded_at
-from crm_typed
-where _problems <> ''
-order by _line;

@@ -1,6 +1,8 @@
 -- grain: one row per data row of crm/subscriptions.csv (full snapshot, canonical format, in the temp
 -- view crm_mapped). A row without subscription_id, or with a value that does not parse, goes to
 -- raw.quarantine (source 'subscriptions') instead; the table is replaced.
+-- crm_typed keeps every row with its _problems ('' = none); sql/raw/quarantine_crm_rows.sql
+-- quarantines the others.
 create or replace temp table crm_typed as
 with source as (
     select * from crm_mapped
@@ -14,24 +16,18 @@ typed as (
         raw_timestamp(started_at) as started_at_value,
         raw_timestamp(ends_at) as ends_at_value
     from source
-),
-checked as (
-    select
-        * exclude (raw_text),
-        concat_ws('; ',
-            case when subscription_id is null then 'missing subscription_id' end,
-            raw_bad_value('not a whole number', 'seats_purchased', seats_purchased, seats_purchased_value),
-            raw_bad_value('not a whole number', 'seats_active', seats_active, seats_active_value),
-            raw_bad_value('not a number', 'mrr', mrr, mrr_value),
-            raw_bad_value('unparseable date', 'started_at', started_at, started_at_value),
-            raw_bad_value('unparseable date', 'ends_at', ends_at, ends_at_value)
-        ) as _problems,
-        raw_text
-    from typed
 )
--- the row's text is rebuilt only for quarantined rows
-select * exclude (raw_text), case when _problems <> '' then raw_text end as raw_text
-from checked;
+select
+    *,
+    concat_ws('; ',
+        case when subscription_id is null then 'missing subscription_id' end,
+        raw_bad_value('not a whole number', 'seats_purchased', seats_purchased, seats_purchased_value),
+        raw_bad_value('not a whole number', 'seats_active', seats_active, seats_active_value),
+        raw_bad_value('not a number', 'mrr', mrr, mrr_value),
+        raw_bad_value('unparseable date', 'started_at', started_at, started_at_value),
+        raw_bad_value('unparseable date', 'ends_at', ends_at, ends_at_value)
+    ) as _problems
+from typed;
 
 delete from raw.subscriptions;
 insert into raw.subscriptions
@@ -40,10 +36,3 @@ select
     started_at_value, ends_at_value, status, $source_file, _line, $format, _extra, $loaded_at
 from crm_typed
 where _problems = '';
-
-delete from raw.quarantine where source = 'subscriptions';
-insert into raw.quarantine (source, source_file, line, reason, raw_text, event_date, loaded_at)
-select 'subscriptions', $source_file, _line, _problems, raw_text, null, $loaded_at
-from crm_typed
-where _problems <> ''
-order by _line;

@@ -29,6 +29,6 @@ create or replace temp table crm_steps as select * from line_steps('crm_skipped'
 
 -- a view: the typing SQL reads it once, so the rows are not copied a second time
 create or replace temp view crm_file as
-select p.* exclude (_row), 1 + p._row + coalesce(s.skipped, 0) as _line
+select p.*, 1 + p._row + coalesce(s.skipped, 0) as _line
 from crm_parsed as p
 asof left join crm_steps as s on p._row > s.read_before;
