@@ -190,6 +190,18 @@ def test_cli_reports_a_broken_dagster_yaml_in_one_line_and_saves_the_traceback(t
     assert where == f"  full traceback: {saved}" and "Traceback" in saved.read_text()
 
 
+def test_make_setup_reports_a_broken_dagster_yaml_in_one_line(tmp_path):
+    """`make setup` prepares the instance (`python -m workflows.instance HOME`), which opens it: a
+    broken dagster.yaml is one line naming the file and the problem, not a traceback."""
+    (tmp_path / "dh").mkdir()
+    (tmp_path / "dh" / "dagster.yaml").write_text("run_monitoring:\n  enabled: true\n  every_minute: 1\n")
+    done = subprocess.run([sys.executable, "-m", "workflows.instance", str(tmp_path / "dh")], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"error: {tmp_path / 'dh' / 'dagster.yaml'}: ") and '"every_minute"' in line
+
+
 def bad_landing(root: Path) -> Path:
     """A landing folder two steps reject at once: two misnamed web event files, no CRM files."""
     events = root / "landing" / "web" / "events"

@@ -18,13 +18,14 @@ from pathlib import Path
 
 import duckdb
 from dagster import DagsterInstance
-from dagster._core.errors import DagsterInvalidConfigError
 
 from assets.config_files import ConfigError
 from assets.data_date import DATA_DATE_TAG, parse_data_date
 from assets.raw.landing import LandingFileError
 from assets.raw.web_events_load import event_day_files, events_dir
-from workflows.instance import ensure_instance, fail_orphaned_runs, run_process_tags, wait_for_runs_in_progress
+from workflows.instance import (
+    ensure_instance, fail_orphaned_runs, invalid_config_line, run_process_tags, wait_for_runs_in_progress,
+)
 from workflows.progress import message_lines, progress_logger
 from workflows.settings import Settings
 
@@ -149,11 +150,9 @@ def _run_config_and_tags(args: argparse.Namespace, settings: Settings) -> tuple[
 
 def _first_line(exc: BaseException, settings: Settings) -> str:
     """One line for an unexpected error: its type and first line; for an invalid `dagster.yaml`, the
-    file and its first problem (Dagster's own first line does not say which file or what is wrong)."""
-    if isinstance(exc, DagsterInvalidConfigError) and "dagster instance config" in str(exc) and exc.errors:
-        more = f" (+{len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""
-        return f"{settings.dagster_home / 'dagster.yaml'}: {exc.errors[0].message}{more}"
-    return f"{type(exc).__name__}: {message_lines(str(exc) or '(no message)')[0]}"
+    file and its first problem (`invalid_config_line`)."""
+    return invalid_config_line(exc, settings.dagster_home) or (
+        f"{type(exc).__name__}: {message_lines(str(exc) or '(no message)')[0]}")
 
 
 def save_traceback(settings: Settings) -> Path:

@@ -246,5 +246,31 @@ def fail_orphaned_runs_for(context, job_name: str, reporter: str) -> list[Orphan
     return fail_orphaned_runs(instance, job_name, reporter)
 
 
+def invalid_config_line(exc: BaseException, home: Path) -> str | None:
+    """For an invalid `home/dagster.yaml`: the file and its first problem, in one line (Dagster's own
+    first line does not say which file or what is wrong); None for any other error."""
+    from dagster._core.errors import DagsterInvalidConfigError
+
+    if isinstance(exc, DagsterInvalidConfigError) and "dagster instance config" in str(exc) and exc.errors:
+        more = f" (+{len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""
+        return f"{home / 'dagster.yaml'}: {exc.errors[0].message}{more}"
+    return None
+
+
+def main(argv: list[str]) -> int:
+    """`python -m workflows.instance DAGSTER_HOME` (what `make setup` runs): ensure_instance; an invalid
+    dagster.yaml is one line on stderr, exit 2."""
+    home = Path(argv[0])
+    try:
+        ensure_instance(home)
+    except Exception as exc:
+        line = invalid_config_line(exc, home)
+        if line is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
+        return 2
+    return 0
+
+
 if __name__ == "__main__":
-    ensure_instance(Path(sys.argv[1]))
+    sys.exit(main(sys.argv[1:]))
