@@ -83,7 +83,7 @@ STEPS = {
                                      "identity_input", "drop view if exists identity_input"),
     ("events", "incremental"): _Steps("staging/events_affected", "staging/events_merge", "events_affected",
                                       "drop table if exists events_input; drop table if exists events_raw_rows; "
-                                      "drop table if exists events_stale"),
+                                      "drop table if exists events_stale; drop table if exists events_repointed"),
     ("events", "full"): _Steps("staging/events", "staging/events_replace", "staging.events",
                                "drop view if exists events_input"),
     ("sessions", "incremental"): _Steps("staging/sessions_merge", "staging/sessions_apply", "sessions_visitors",

@@ -1,11 +1,14 @@
 -- grain: one row per raw.web_events row of a message the incremental night must rebuild (temp table
 -- events_input, with its rowid as raw_row), from what changed since the last build (build_state):
---   * raw days loaded (or reloaded) since: every message in them, old and new versions;
---   * anonymous ids whose identity-map contact changed, user ids whose merged contact changed:
---     every message of theirs (their contact_id changes).
--- All copies of an affected message are in the input, so the dedupe picks the survivor a full build
--- would. Also: events_affected (message_id), the messages to delete from staging.events first, and
--- events_stale, their rows there now.
+--   * raw days loaded (or reloaded) since: every message in them, old and new versions, rebuilt from
+--     all their raw copies, so the dedupe picks the survivor a full build would;
+--   * anonymous ids whose identity-map contact changed, user ids whose merged contact changed: only
+--     the contact_id of their other messages changes (the one identity-derived column of
+--     sql/staging/events_transform.sql), so those rows are re-pointed in place (events_repointed),
+--     not rebuilt: their raw copies sit all over the history, and reading them back costs a scan of
+--     every raw column.
+-- Also: events_affected (message_id), the rebuilt messages; events_stale, their rows in staging.events
+-- now (deleted first). sql/staging/events_merge.sql applies all three.
 create or replace temp table events_changed_days as
 select event_date from changed_web_days('events');
 
@@ -28,13 +31,10 @@ group by source_contact_id;
 create or replace temp table events_affected as
 select message_id from raw.web_events where event_date in (select event_date from events_changed_days)
 union
-select message_id from staging.events
-where event_date in (select event_date from events_changed_days)
-   or anonymous_id in (select anonymous_id from events_changed_anonymous_ids)
-   or user_id in (select source_contact_id from events_changed_user_ids);
+select message_id from staging.events where event_date in (select event_date from events_changed_days);
 
 -- their raw rows: found on the id column alone, then read whole by rowid (reading every column of the
--- history to keep a few rows costs several times more; a new night's rows are contiguous)
+-- history to keep a few rows costs several times more; a night's new or reloaded rows are contiguous)
 create or replace temp table events_raw_rows as
 select rowid as raw_row from raw.web_events where message_id in (select message_id from events_affected);
 
@@ -48,3 +48,20 @@ create or replace temp table events_stale as
 select rowid as stale_row, coalesce('a:' || anonymous_id, 'u:' || user_id) as visitor
 from staging.events
 where message_id in (select message_id from events_affected);
+
+-- the other rows of visitors whose contact changed: their new contact_id (the rule of
+-- sql/staging/events_transform.sql: the merged contact of the user id, else the identity map's).
+-- Candidates are found on the two id columns first; only they are joined.
+create or replace temp table events_repointed as
+with candidates as (
+    select rowid as event_row, message_id, anonymous_id, user_id
+    from staging.events
+    where anonymous_id in (select anonymous_id from events_changed_anonymous_ids)
+       or user_id in (select source_contact_id from events_changed_user_ids)
+)
+select c.event_row, coalesce(user_ids.contact_id, identities.contact_id) as contact_id,
+       coalesce('a:' || c.anonymous_id, 'u:' || c.user_id) as visitor
+from candidates as c
+anti join events_affected as a on a.message_id = c.message_id
+left join staging.contact_id_map as user_ids on user_ids.source_contact_id = c.user_id
+left join staging.identity_map as identities on identities.anonymous_id = c.anonymous_id;

@@ -1,6 +1,16 @@
--- grain: see sql/staging/events.sql. The incremental night: the affected messages (events_affected,
--- sql/staging/events_affected.sql) are deleted (their rows: events_stale) and rebuilt from their raw
--- rows (events_input); the visitors of their old and new versions are queued for the sessions build.
+-- grain: see sql/staging/events.sql. The incremental night (sql/staging/events_affected.sql): the
+-- rebuilt messages (events_affected) are deleted (their rows: events_stale) and rebuilt from their raw
+-- rows (events_input); the rows of visitors whose contact changed get it (events_repointed). The
+-- visitors of every old and new version are queued for the sessions build.
+-- first, while the rowids are the ones events_affected.sql read
+update staging.events as e
+set contact_id = r.contact_id
+from events_repointed as r
+where e.rowid = r.event_row and e.contact_id is distinct from r.contact_id;
+
+insert into build_state.sessions_pending
+select distinct visitor from events_repointed where visitor is not null;
+
 insert into build_state.sessions_pending
 select distinct visitor from events_stale where visitor is not null;
 
