@@ -37,9 +37,9 @@ class BuildInfo:
 
 
 def fingerprint(model: str, rules: WebRules) -> str:
-    """The transform SQL and the rule parameters a table was built with."""
-    payload = json.dumps({"sql": sql_text(f"staging/{model}_transform"), "rules": rules.sql_params()},
-                         sort_keys=True, default=str)
+    """The transform SQL (with the visitor key macro) and the rule parameters a table was built with."""
+    payload = json.dumps({"sql": sql_text(f"staging/{model}_transform"), "visitor_key": sql_text("staging/visitor_key"),
+                          "rules": rules.sql_params()}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
@@ -95,6 +95,7 @@ STEPS = {
 
 def _run(con: duckdb.DuckDBPyConnection, model: str, mode: str, rules: WebRules) -> BuildInfo:
     steps = STEPS[(model, mode)]
+    run_sql(con, "staging/visitor_key")
     if mode == "incremental":
         run_sql(con, "staging/changed_web_days")
     run_sql(con, steps.make_input)

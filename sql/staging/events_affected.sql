@@ -45,7 +45,7 @@ where rowid in (select raw_row from events_raw_rows);
 
 -- and their current rows in staging.events (deleted, their visitors queued, by events_merge.sql)
 create or replace temp table events_stale as
-select rowid as stale_row, coalesce('a:' || anonymous_id, 'u:' || user_id) as visitor
+select rowid as stale_row, visitor_key(anonymous_id, user_id) as visitor
 from staging.events
 where message_id in (select message_id from events_affected);
 
@@ -60,7 +60,7 @@ with candidates as (
        or user_id in (select source_contact_id from events_changed_user_ids)
 )
 select c.event_row, coalesce(user_ids.contact_id, identities.contact_id) as contact_id,
-       coalesce('a:' || c.anonymous_id, 'u:' || c.user_id) as visitor
+       visitor_key(c.anonymous_id, c.user_id) as visitor
 from candidates as c
 anti join events_affected as a on a.message_id = c.message_id
 left join staging.contact_id_map as user_ids on user_ids.source_contact_id = c.user_id

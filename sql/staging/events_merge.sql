@@ -22,6 +22,6 @@ select * from staging_events_transform($bot_patterns, $form_events);
 -- the new versions' visitors, from their raw copies (a superset of the survivors' visitors: an extra
 -- visitor only has its sessions rebuilt as they were), not from another scan of staging.events
 insert into build_state.sessions_pending
-select distinct coalesce('a:' || anonymous_id, 'u:' || user_id)
+select distinct visitor_key(anonymous_id, user_id)
 from events_input
-where coalesce(anonymous_id, user_id) is not null;
+where visitor_key(anonymous_id, user_id) is not null;

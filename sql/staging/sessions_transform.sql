@@ -8,7 +8,7 @@ create or replace temp macro staging_sessions_transform(session_timeout_minutes,
         -- several times slower); everything else is joined back for the landing event only
         select
             event_row,
-            coalesce('a:' || anonymous_id, 'u:' || user_id) as visitor_key,
+            visitor_key(anonymous_id, user_id) as visitor_key,
             ts,
             message_id,
             type = 'page' as is_page,
