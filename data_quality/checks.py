@@ -1,8 +1,9 @@
 """The Dagster asset checks: thin wiring around the suites, drift and event monitors.
 
 - `<table>_expectations` (BLOCKING, severity ERROR) for every table in CHECKED_TABLES: runs the
-  table's GX suite; when it fails, the assets downstream of that table do not run in this run, so
-  audiences and exports keep what they last published.
+  table's GX suite (over the rows rebuilt since it last passed, for a `limit_to_rebuilt` suite); when
+  it fails, the assets downstream of that table do not run in this run, so audiences and exports keep
+  what they last published.
 - `web_events_freshness` (BLOCKING) on raw.web_events: the newest event day and the newest CRM contact
   update against the data date (today's UTC date for an undated run).
 - `web_events_daily_volume` (WARN, not blocking) on raw.web_events.
@@ -31,6 +32,7 @@ from data_quality.event_monitors import (
     crm_freshness, crm_freshness_verdict, daily_event_counts, freshness_verdict, newest_event_date, volume_verdict,
 )
 from data_quality.quality_config import load_quality_config
+from data_quality.rebuilt_rows import mark_checked
 from data_quality.suites import load_suite, load_suite_for, suite_path
 from data_quality.value_sets import RunValues
 from workflows.resources import Folders, Warehouse
@@ -86,6 +88,8 @@ def build_expectation_check(table: str) -> AssetChecksDefinition:
         with warehouse.connect() as con:
             as_of = resolve_data_date(con, context.run.tags)
             result = validate_table(con, suite, RunValues(as_of, quality, folders.config), folders.reports)
+            if result.success and suite.limit_to_rebuilt:
+                mark_checked(con, table)   # a failure keeps the rebuilt rows queued for the next night
         if not result.success:
             context.log.warning(f"{table}: {len(result.failed)} expectation(s) failed; report: {result.report_path}")
         return AssetCheckResult(
@@ -97,6 +101,7 @@ def build_expectation_check(table: str) -> AssetChecksDefinition:
                 "report": MetadataValue.path(str(result.report_path)),
                 "dagster/row_count": MetadataValue.int(result.table_rows),
                 "rows_checked": MetadataValue.int(result.rows_checked),
+                "rows_checked_scope": MetadataValue.text(result.scope),
                 "expectations_failed": MetadataValue.int(len(result.failed)),
                 "data_date": MetadataValue.text(str(result.data_date)),
                 "seconds": MetadataValue.float(round(result.seconds, 2)),

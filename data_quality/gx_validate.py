@@ -1,10 +1,11 @@
 """Run a suite against a warehouse table as a real Great Expectations validation.
 
-Route: DuckDB selects only the columns the suite needs (and only the data date's rows when the suite
-says so), computes the orphan values of `references` checks and the duplicated values of unique
-checks with left joins; the result goes to pandas through Arrow (label-like text as categoricals),
-and GX validates it through its pandas datasource (GX's SQL datasource does not work on DuckDB as shipped, see STACK_NOTES). Structure
-expectations (column sets) run on a zero-row frame of the whole table.
+Route: DuckDB selects only the columns the suite needs (and only the data date's rows, or the rows
+rebuilt since the suite last passed, when the suite says so: data_quality/rebuilt_rows.py), computes
+the orphan values of `references` checks and the duplicated values of unique checks with left joins;
+the result goes to pandas through Arrow (label-like text as categoricals), and GX validates it through
+its pandas datasource (GX's SQL datasource does not work on DuckDB as shipped, see STACK_NOTES).
+Structure expectations (column sets) run on a zero-row frame of the whole table.
 
 One ephemeral GX context serves the whole process: creating it and importing GX cost seconds.
 """
@@ -22,6 +23,7 @@ import duckdb
 from duckdb import CaseExpression, ColumnExpression, ConstantExpression, FunctionExpression
 
 from assets.metadata import SENSITIVE_COLUMN, mask_email, mask_phone
+from data_quality.rebuilt_rows import QUEUED_KEY, Unchecked, queued_keys, unchecked
 from data_quality.suites import (
     REFERENCE_CHECK, SHARE_CHECK, STRUCTURE_EXPECTATIONS, Entry, Suite, SuiteError, gx_class,
 )
@@ -59,6 +61,7 @@ class ValidationResult:
     seconds: float
     expectations: list[ExpectationResult]
     report_path: Path | None = None
+    scope: str = "every row"     # which rows were checked (the data date's, the rebuilt ones)
 
     @property
     def success(self) -> bool:
@@ -204,13 +207,19 @@ def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 
 def _data_relation(con: duckdb.DuckDBPyConnection, suite: Suite, run: RunValues, columns: list[str],
-                   derived: list[_Planned]) -> tuple[duckdb.DuckDBPyRelation, dict[int, ExpectationResult]]:
+                   derived: list[_Planned], rebuilt: Unchecked | None
+                   ) -> tuple[duckdb.DuckDBPyRelation, dict[int, ExpectationResult]]:
     """The rows and columns to validate, with one orphan column per reference check and one duplicate
-    column per unique check. Identifiers come from the validated suite and are checked against the
-    tables' real columns (never formatted into SQL)."""
-    base = con.table(suite.table)
+    column per unique check (with `rebuilt` rows only, their values are counted over the whole table:
+    a rebuilt row may repeat a value of a row checked before). Identifiers come from the validated
+    suite and are checked against the tables' real columns (never formatted into SQL)."""
+    dated = con.table(suite.table)
     if suite.limit_to_data_date:
-        base = base.filter(ColumnExpression(suite.limit_to_data_date) == ConstantExpression(run.as_of))
+        dated = dated.filter(ColumnExpression(suite.limit_to_data_date) == ConstantExpression(run.as_of))
+    base = dated
+    if rebuilt is not None and not rebuilt.whole_table:
+        base = base.join(queued_keys(con, suite.table),
+                         ColumnExpression(suite.limit_to_rebuilt) == ColumnExpression(QUEUED_KEY), how="semi")
     base = base.select(*[ColumnExpression(c) for c in columns])
     rel = base
     outputs = [ColumnExpression(c) for c in columns]
@@ -222,7 +231,12 @@ def _data_relation(con: duckdb.DuckDBPyConnection, suite: Suite, run: RunValues,
                 UNIQUE_CHECK, planned.gx_type, column, False, detail=f"column {column} is not in {suite.table}")
             continue
         dup_key = f"__dup_key_{planned.entry.position}"
-        duplicated = (base.filter(ColumnExpression(column).isnotnull())
+        counted = base
+        if rebuilt is not None and not rebuilt.whole_table:
+            checked_values = base.select(ColumnExpression(column).alias(dup_key)).distinct()
+            counted = dated.select(ColumnExpression(column)).join(
+                checked_values, ColumnExpression(column) == ColumnExpression(dup_key), how="semi")
+        duplicated = (counted.filter(ColumnExpression(column).isnotnull())
                       .aggregate([ColumnExpression(column).alias(dup_key),  # grouped by the plain column
                                   FunctionExpression("count").alias("__copies")])
                       .filter(ColumnExpression("__copies") > ConstantExpression(1))
@@ -371,6 +385,16 @@ def _to_result(planned: _Planned, gx_result: Any, frame: Any, key_columns: list[
 
 # --- the entry point ----------------------------------------------------------------------------
 
+def _missing_scope_column(suite: Suite, table_columns: list[str]) -> ExpectationResult | None:
+    """A failed result when the column a suite selects its rows by is not in the table."""
+    for option, column, rows in (("limit_to_data_date", suite.limit_to_data_date, "the data date's rows"),
+                                 ("limit_to_rebuilt", suite.limit_to_rebuilt, "the rebuilt rows")):
+        if column and column not in table_columns:
+            return ExpectationResult(option, "-", column, False,
+                                     detail=f"{suite.table} has no column {column} to select {rows} by")
+    return None
+
+
 def validate_table(con: duckdb.DuckDBPyConnection, suite: Suite, run: RunValues,
                    report_dir: Path | None = None) -> ValidationResult:
     """Validate `suite.table` for `run.as_of`; write the HTML report under
@@ -383,14 +407,13 @@ def validate_table(con: duckdb.DuckDBPyConnection, suite: Suite, run: RunValues,
                                         time.perf_counter() - started, [missing]), report_dir)
     planned = [_plan(entry, run, suite) for entry in suite.entries]
     table_columns = _table_columns(con, suite.table)
-    if suite.limit_to_data_date and suite.limit_to_data_date not in table_columns:
-        missing = ExpectationResult(
-            "limit_to_data_date", "-", suite.limit_to_data_date, False,
-            detail=f"{suite.table} has no column {suite.limit_to_data_date} to select the data date's rows by")
+    missing = _missing_scope_column(suite, table_columns)
+    if missing:
         return _finish(ValidationResult(suite.table, run.as_of, suite_file, 0, 0,
                                         time.perf_counter() - started, [missing]), report_dir)
+    rebuilt = unchecked(con, suite.table) if suite.limit_to_rebuilt else None
     columns = suite.columns_needed(table_columns)
-    rel, problems = _data_relation(con, suite, run, columns, [p for p in planned if p.derived])
+    rel, problems = _data_relation(con, suite, run, columns, [p for p in planned if p.derived], rebuilt)
     frame = _to_pandas(rel.to_arrow_table(), keep_plain=set(suite.key))
     table_rows = con.table(suite.table).aggregate("count(*)").fetchone()[0]
     key_columns = [k for k in suite.key if k in columns]
@@ -398,7 +421,12 @@ def validate_table(con: duckdb.DuckDBPyConnection, suite: Suite, run: RunValues,
     data = [p for p in planned if not p.structural and p.entry.position not in problems]
     structure = [p for p in planned if p.structural]
     results: dict[int, ExpectationResult] = {}
-    if data:
+    if data and rebuilt is not None and not rebuilt.whole_table and not len(frame):
+        # nothing rebuilt since the suite last passed (a max of no rows would fail as "NaT")
+        results.update({p.entry.position: ExpectationResult(
+            p.entry.name, p.gx_type, p.entry.kwargs.get("column") or p.kwargs.get("column"), True,
+            unexpected_count=0, detail="no row rebuilt since the suite last passed: nothing to check") for p in data})
+    elif data:
         gx_results = _run_gx(suite.table, [_gx_expectation(p, suite) for p in data], frame)
         results.update({p.entry.position: _to_result(p, r, frame, key_columns) for p, r in zip(data, gx_results)})
     if structure:
@@ -407,8 +435,11 @@ def validate_table(con: duckdb.DuckDBPyConnection, suite: Suite, run: RunValues,
         results.update({p.entry.position: _to_result(p, r, empty, []) for p, r in zip(structure, gx_results)})
     results.update(problems)
     ordered = [results[p.entry.position] for p in planned]
+    scope = "the data date's rows" if suite.limit_to_data_date else "every row"
+    if rebuilt is not None:
+        scope = rebuilt.describe(suite.limit_to_rebuilt)
     outcome = ValidationResult(suite.table, run.as_of, suite_file, len(frame), int(table_rows),
-                               time.perf_counter() - started, ordered)
+                               time.perf_counter() - started, ordered, scope=scope)
     return _finish(outcome, report_dir)
 
 

@@ -5,6 +5,7 @@ A suite file:
     table: staging.contacts            # the warehouse table
     key: [contact_id]                  # shown as example keys for failing rows
     limit_to_data_date: event_date     # optional: check only the rows of the run's data date
+    limit_to_rebuilt: visitor_key      # optional: check only the rows rebuilt since the suite last passed
     drift_dimensions: [persona_function]   # optional: segment sizes the drift check follows
     expectations:
       - expect_column_values_to_not_be_null: {column: contact_id}
@@ -12,6 +13,11 @@ A suite file:
       - share_of_value_at_most: {column: persona_function, value: other,
                                  max_percent: {config: max_other_persona_percent}}
       - references: {column: account_id, table: staging.accounts, key: account_id}
+
+`limit_to_rebuilt` is for big tables built incrementally: their build queues the values of that column
+whose rows it rebuilt (build_state.unchecked_rows; a full build queues the whole table), the suite
+checks only those rows (a unique check compares their values with the whole table) and the check
+empties the queue when it passes, so a failed night is checked again the next night.
 
 Each entry is one Great Expectations expectation by its snake_case name and keyword arguments, or one
 of two shorthands that become a real GX expectation:
@@ -86,6 +92,7 @@ class Suite:
     entries: tuple[Entry, ...]
     path: Path
     limit_to_data_date: str | None = None
+    limit_to_rebuilt: str | None = None
     drift_dimensions: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -197,15 +204,19 @@ def load_suite(path: Path, check_gx: bool = True) -> Suite:
     limit = data.get("limit_to_data_date")
     if limit is not None and (not isinstance(limit, str) or not IDENTIFIER.match(limit)):
         raise SuiteError(path, "limit_to_data_date", "must be the name of a DATE column")
+    rebuilt = data.get("limit_to_rebuilt")
+    if rebuilt is not None and (not isinstance(rebuilt, str) or not IDENTIFIER.match(rebuilt)):
+        raise SuiteError(path, "limit_to_rebuilt", "must be the name of the column the table's build queues")
     dims = data.get("drift_dimensions") or []
     if not isinstance(dims, list) or not all(isinstance(d, str) and IDENTIFIER.match(d) for d in dims):
         raise SuiteError(path, "drift_dimensions", "must be a list of column names")
-    unknown = set(data) - {"table", "key", "expectations", "limit_to_data_date", "drift_dimensions", "description"}
+    unknown = set(data) - {"table", "key", "expectations", "limit_to_data_date", "limit_to_rebuilt", "drift_dimensions",
+                          "description"}
     if unknown:
         raise SuiteError(path, ", ".join(sorted(unknown)), "unknown top-level key(s)")
     entries = tuple(_parse_entry(item, i, path, check_gx) for i, item in enumerate(items, start=1))
     return Suite(table=table, key=tuple(key), entries=entries, path=path,
-                 limit_to_data_date=limit, drift_dimensions=tuple(dims))
+                 limit_to_data_date=limit, limit_to_rebuilt=rebuilt, drift_dimensions=tuple(dims))
 
 
 def suite_path(table: str, suite_dir: Path | None = None) -> Path:

@@ -59,7 +59,7 @@ def render_html(result: "ValidationResult") -> str:
 <style>{STYLE}</style></head><body>
 <h1>Data checks: <code>{html.escape(result.table)}</code></h1>
 <p class="meta">Data date {result.data_date} · suite <code>data_quality/suites/{html.escape(result.suite_file)}</code>
- · {result.rows_checked:,} rows checked of {result.table_rows:,} · {result.seconds:.2f} s · Great Expectations (pandas)</p>
+ · {result.rows_checked:,} rows checked of {result.table_rows:,} ({html.escape(result.scope)}) · {result.seconds:.2f} s · Great Expectations (pandas)</p>
 <p><span class="verdict {cls}">{verdict}</span></p>
 <table><thead><tr><th></th><th>expectation</th><th>column</th><th>unexpected</th><th>unexpected %</th>
 <th>examples (masked)</th><th>expected</th></tr></thead>

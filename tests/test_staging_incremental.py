@@ -21,6 +21,7 @@ from assets.raw.web_events_load import load_web_events
 from assets.staging.incremental import build_events, build_identity_map, build_sessions
 from assets.staging.models import build_model, build_staging
 from assets.staging.web_rules import load_web_rules
+from data_quality.rebuilt_rows import mark_checked
 from pipeline_helpers import make_sample
 
 END = dt.date(2026, 11, 20)
@@ -38,6 +39,12 @@ def differences(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int, i
     only_here = con.execute(f"select count(*) from (select * from {table} except all select * from rebuilt.{table})").fetchone()[0]  # noqa: S608 - fixed names
     only_full = con.execute(f"select count(*) from (select * from rebuilt.{table} except all select * from {table})").fetchone()[0]  # noqa: S608
     return only_here, only_full, con.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
+
+
+def unchecked_sessions(con: duckdb.DuckDBPyConnection) -> list[str | None]:
+    """The visitor keys queued for the sessions suite (None: the whole table)."""
+    return [r[0] for r in con.execute(
+        "select key from build_state.unchecked_rows where table_name = 'staging.sessions' order by key nulls first").fetchall()]
 
 
 def event_line(**fields) -> str:
@@ -61,6 +68,8 @@ def nights(tmp_path_factory):
     con = duckdb.connect(str(warehouse))
     night(con, landing, LOADED)
     first_modes = con.execute("select model from build_state.builds order by 1").fetchall()
+    queues = {"night 1": unchecked_sessions(con)}
+    mark_checked(con, "staging.sessions")   # night 1's sessions suite passed
 
     # night 2: the last day lands, with a re-delivered old message (earlier timestamp) and an old
     # anonymous visitor identifying as a known contact
@@ -90,6 +99,7 @@ def nights(tmp_path_factory):
         build_model(con, table, rules, END)
     identities = build_identity_map(con, rules)
     events, sessions = build_events(con, rules), build_sessions(con, rules)
+    queues["night 2"] = unchecked_sessions(con)
     raw_rows = con.execute("select count(*) from raw.web_events").fetchone()[0]
     con.close()
 
@@ -99,9 +109,10 @@ def nights(tmp_path_factory):
         build_identity_map(full_con, rules, full=True)
         build_events(full_con, rules, full=True)
         build_sessions(full_con, rules, full=True)
+        queues["full"] = unchecked_sessions(full_con)
     con = duckdb.connect(str(warehouse))
     con.execute(f"attach '{full}' as rebuilt (read_only)")  # a tmp path of ours; ATTACH takes no parameters
-    yield con, first_modes, events, sessions, stranger, page["messageId"], days, identities, raw_rows
+    yield con, first_modes, events, sessions, stranger, page["messageId"], days, identities, raw_rows, queues
     con.close()
 
 
@@ -118,8 +129,17 @@ def test_night_two_rebuilds_only_what_changed(nights):
     assert 0 < sessions.rebuilt < con.execute("select count(distinct visitor_key) from staging.sessions").fetchone()[0]
 
 
+def test_sessions_queue_their_rebuilt_visitors_for_the_suite(nights):
+    """A full build leaves the whole table to check; an incremental night, after a passed check, the
+    visitors whose sessions it rebuilt: exactly them, each once."""
+    _, _, _, sessions, *_, queues = nights
+    assert queues["night 1"] == [None] and queues["full"] == [None]
+    rebuilt = queues["night 2"]
+    assert None not in rebuilt and len(rebuilt) == len(set(rebuilt)) == sessions.rebuilt > 0
+
+
 def test_night_two_reads_only_the_changed_days_into_the_identity_evidence(nights):
-    con, *_, identities, raw_rows = nights
+    con, *_, identities, raw_rows, _ = nights
     assert identities.mode == "incremental" and 0 < identities.rebuilt < raw_rows / 3
 
 

@@ -1,8 +1,13 @@
 -- grain: see sql/staging/sessions.sql. Replace the queued visitors' sessions (sessions_merge.sql made
--- the input) and empty the queue.
+-- the input), empty the queue and queue the visitors for the sessions suite (data_quality), unless it
+-- is to check the whole table anyway.
 delete from staging.sessions where visitor_key in (select visitor_key from sessions_visitors);
 
 insert into staging.sessions
 select * from staging_sessions_transform($session_timeout_minutes, $own_domains, $search_sources);
 
 delete from build_state.sessions_pending;
+
+insert into build_state.unchecked_rows
+select 'staging.sessions', visitor_key from sessions_visitors
+where not exists (select 1 from build_state.unchecked_rows where table_name = 'staging.sessions' and key is null);
