@@ -14,6 +14,7 @@ import polars as pl
 
 from assets.config_files import ConfigError, load_yaml, require, require_one_of
 from assets.segments.reference_data import ga4_source_categories
+from assets.segments.distinct_values import with_per_combination
 
 CHANNELS_FILE = "channels.yaml"
 FIELDS = ("source", "medium", "campaign")
@@ -232,14 +233,17 @@ def assign_channel(
     *,
     rules: ChannelRules | None = None,
 ) -> pl.DataFrame | pl.LazyFrame:
-    """`df` with `out_col` = the GA4 channel of each row's source/medium/campaign columns."""
+    """`df` with `out_col` = the GA4 channel of each row's source/medium/campaign columns.
+
+    The rules run once per distinct (source, medium, campaign), joined back in row order."""
     columns = df.collect_schema().names()
-    for col in (source_col, medium_col, campaign_col):
+    keys = [source_col, medium_col, campaign_col]
+    for col in keys:
         if col not in columns:
             raise ValueError(f"assign_channel: column {col!r} is missing (have: {', '.join(columns)}); "
                              "pass the names of the source, medium and campaign columns")
     expr = channel_expr(pl.col(source_col), pl.col(medium_col), pl.col(campaign_col), rules=rules)
-    return df.with_columns(expr.alias(out_col))
+    return with_per_combination(df, keys, expr, out_col)
 
 
 def lead_source_channel_expr(lead_source: pl.Expr, *, rules: ChannelRules | None = None) -> pl.Expr:

@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from assets.config_files import ConfigError, load_yaml, require, require_one_of
+from assets.segments.distinct_values import with_per_combination
 
 CONTENT_FILE = "content.yaml"
 EVENT_COLUMNS = ("contact_id", "event", "content_topic", "content_id", "page_path", "ts")
@@ -157,14 +158,11 @@ def content_interests(
     if missing:
         raise ValueError(f"content_interests: events lack column(s) {', '.join(missing)}; "
                          f"expected {', '.join(EVENT_COLUMNS)} (as in staging.events)")
+    counted = lf.filter(pl.col("event").is_in(rules.counted_events) & pl.col("contact_id").is_not_null())
+    topic = event_topic_expr(pl.col("content_topic"), pl.col("content_id"), pl.col("page_path"), rules=rules)
     return (
-        lf.filter(pl.col("event").is_in(rules.counted_events) & pl.col("contact_id").is_not_null())
-        .select(
-            "contact_id",
-            "ts",
-            event_topic_expr(pl.col("content_topic"), pl.col("content_id"), pl.col("page_path"), rules=rules)
-            .alias("topic"),
-        )
+        with_per_combination(counted, ["content_topic", "content_id", "page_path"], topic, "topic")
+        .select("contact_id", "ts", "topic")
         .drop_nulls("topic")
         .group_by("contact_id", "topic")
         .agg(pl.len().alias("events"), pl.col("ts").max().alias("last_ts"))
