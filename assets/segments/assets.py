@@ -10,6 +10,7 @@ from assets.data_date import resolve_data_date
 from assets.metadata import distribution_md, table_metadata
 from assets.segments.channels import assign_channel, lead_source_channel_expr, load_channel_rules
 from assets.segments.company_size import add_company_size, load_company_size_rules
+from assets.segments.distinct_values import with_per_combination
 from assets.segments.interests import content_interests, load_content_rules, nurture_track_expr
 from assets.segments.persona import classify_contacts
 from assets.segments.persona_rules import load_persona_rules
@@ -147,8 +148,11 @@ def contact_segments(warehouse: Warehouse, folders: Folders) -> MaterializeResul
             .otherwise(pl.col("last_touch_channel")).alias("last_touch_channel")
         )
         events = run_sql(con, "segments/contact_content_events", {"events": list(content_rules.counted_events)}).pl()
-        interests = content_interests(events, rules=content_rules)
-        contacts = con.table("staging.contacts").select("contact_id, account_id, lead_source").pl()
+        interests = content_interests(events, rules=content_rules).with_columns(
+            nurture_track_expr(pl.col("content_interests"), rules=content_rules).alias("nurture_track"))
+        contacts = with_per_combination(
+            con.table("staging.contacts").select("contact_id, account_id, lead_source").pl(), ["lead_source"],
+            lead_source_channel_expr(pl.col("lead_source"), rules=channel_rules), "crm_lead_source_channel")
         personas = con.table("segments.contact_personas").select(
             "contact_id, persona_function, persona_seniority, persona"
         ).pl()
@@ -158,19 +162,17 @@ def contact_segments(warehouse: Warehouse, folders: Folders) -> MaterializeResul
         segments = (
             contacts.join(personas, on="contact_id", how="left")
             .join(touches, on="contact_id", how="left")
-            .join(interests.select("contact_id", "content_interests"), on="contact_id", how="left")
+            .join(interests.select("contact_id", "content_interests", "nurture_track"), on="contact_id", how="left")
             .join(accounts, on="account_id", how="left")
             .with_columns(
-                pl.coalesce(
-                    pl.col("first_touch_channel"),
-                    lead_source_channel_expr(pl.col("lead_source"), rules=channel_rules),
-                ).alias("lead_source_channel"),
+                pl.coalesce(pl.col("first_touch_channel"), pl.col("crm_lead_source_channel")).alias("lead_source_channel"),
                 pl.col("content_interests").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+                # no interest: the default track (what nurture_track_expr gives an empty list)
+                pl.col("nurture_track").fill_null(content_rules.default_track),
                 # a contact without a (known) account: the size is unknown, band and tier alike
                 pl.col("company_size_band", "company_tier").fill_null("unknown"),
                 pl.col("is_customer", "upsell_candidate").fill_null(False),
             )
-            .with_columns(nurture_track_expr(pl.col("content_interests"), rules=content_rules).alias("nurture_track"))
             .select(
                 "contact_id", "account_id", "persona_function", "persona_seniority", "persona",
                 "first_touch_channel", "first_touch_source", "first_touch_medium", "first_touch_campaign",
