@@ -78,7 +78,8 @@ STEPS = {
     ("identity_map", "incremental"): _Steps("staging/identity_evidence_affected", "staging/identity_evidence_merge",
                                             "identity_input",
                                             "drop table if exists identity_input; drop table if exists identity_changed_days; "
-                                            "drop table if exists identity_stale_anonymous_ids"),
+                                            "drop table if exists identity_stale_anonymous_ids; "
+                                            "drop table if exists identity_tonight; drop table if exists identity_replaced"),
     ("identity_map", "full"): _Steps("staging/identity_evidence_full", "staging/identity_evidence_replace",
                                      "identity_input", "drop view if exists identity_input"),
     ("events", "incremental"): _Steps("staging/events_affected", "staging/events_merge", "events_affected",
