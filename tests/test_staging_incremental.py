@@ -144,7 +144,8 @@ def test_night_two_reads_only_the_changed_days_into_the_identity_evidence(nights
 
 
 @pytest.mark.parametrize("table", ["staging.events", "staging.sessions", "staging.identity_map",
-                                   "build_state.identity_evidence"])
+                                   "build_state.identity_evidence", "build_state.events_built_identities",
+                                   "build_state.events_built_user_ids"])
 def test_incremental_equals_a_full_rebuild(nights, table):
     con, *_ = nights
     only_incremental, only_full, rows = differences(con, table)

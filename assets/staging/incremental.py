@@ -155,6 +155,7 @@ def build_events(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bool = F
         tracked = _tracked(con)
         incremental = not full and tracked and _built_on(con, "events", wanted, ("staging", "events"))
         info = _run(con, "events", "incremental" if incremental else "full", rules)
+        run_sql(con, "staging/events_identities_changed" if incremental else "staging/events_identities_all")
         if not incremental:  # every session may change: the sessions build starts over too
             con.execute("delete from build_state.builds where model = 'sessions'; delete from build_state.sessions_pending")
         _record(con, "events", wanted, tracked)

@@ -5,9 +5,3 @@ insert into build_state.builds values ('events', $fingerprint, $recorded_at);
 delete from build_state.built_days where model = 'events';
 insert into build_state.built_days
 select 'events', event_date, loaded_at from raw.load_log where source = 'web_events' and event_date is not null;
-
-delete from build_state.events_built_identities;
-insert into build_state.events_built_identities select anonymous_id, contact_id from staging.identity_map;
-
-delete from build_state.events_built_user_ids;
-insert into build_state.events_built_user_ids select source_contact_id, contact_id from staging.contact_id_map;
