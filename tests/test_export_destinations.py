@@ -137,6 +137,19 @@ def test_check_no_clear_text_flags_emails_and_phones_but_not_ids():
     assert len(problems) == 2 and "'Email'" in problems[0] and "'Phone'" in problems[1]
 
 
+
+def test_check_no_clear_text_finds_every_email_and_phone_among_hashes():
+    # the check runs its patterns only on cells that could match: the skipped cells must not hide any
+    cells = ["a" * 64, "0123456789abcdef" * 4, "jane@acme.com", "@handle", "x@y", "415.555.0199",
+             "+44 20 7946 0958", "(415) 555-0199 ext 7", "555-0199", "4155550199", None, "", "+1-415-555-0199"]
+    problems = check_no_clear_text(pl.DataFrame({"EMAIL": cells, "PHONE": list(reversed(cells))}))
+    assert problems == [
+        "column 'EMAIL': 1 clear-text email value(s)", "column 'EMAIL': 4 clear-text phone value(s)",
+        "column 'PHONE': 1 clear-text email value(s)", "column 'PHONE': 4 clear-text phone value(s)",
+    ]
+    assert check_no_clear_text(pl.DataFrame({"EMAIL": ["a" * 64], "EXTERN_ID": ["4155550199"]})) == []
+
+
 # --- config/destinations.yaml ------------------------------------------------------------------------
 
 def test_shipped_config_loads_with_platform_minimums():

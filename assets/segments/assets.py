@@ -43,7 +43,7 @@ def contact_personas(warehouse: Warehouse, folders: Folders) -> MaterializeResul
     with warehouse.connect() as con:
         contacts = con.table("staging.contacts").select("contact_id, job_title").pl()
         personas = classify_contacts(contacts, rules=rules)
-        replace_table(con, "segments.contact_personas", personas)
+        replace_table(con, "segments.contact_personas", personas, key=["contact_id"])
         metadata = table_metadata(con, "segments.contact_personas")
     return MaterializeResult(
         metadata={
@@ -88,7 +88,7 @@ def account_segments(context: AssetExecutionContext, warehouse: Warehouse, folde
             .with_columns(pl.col("is_customer", "upsell_candidate").fill_null(False))
             .sort("account_id")
         )
-        replace_table(con, "segments.account_segments", segments)
+        replace_table(con, "segments.account_segments", segments, key=["account_id"])
         metadata = table_metadata(con, "segments.account_segments")
     customers = segments.filter(pl.col("is_customer"))
     criteria = pl.DataFrame(
@@ -181,7 +181,7 @@ def contact_segments(warehouse: Warehouse, folders: Folders) -> MaterializeResul
             )
             .sort("contact_id")
         )
-        replace_table(con, "segments.contact_segments", segments)
+        replace_table(con, "segments.contact_segments", segments, key=["contact_id"])
         metadata = table_metadata(con, "segments.contact_segments")
     return MaterializeResult(
         metadata={

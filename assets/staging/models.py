@@ -9,7 +9,7 @@ import datetime as dt
 import duckdb
 
 from assets.sql_files import run_sql
-from assets.warehouse_tables import table_exists
+from assets.warehouse_tables import table_exists, write_table
 from assets.staging.incremental import BuildInfo, build_events, build_identity_map, build_sessions
 from assets.staging.web_rules import WebRules
 
@@ -28,11 +28,16 @@ STAGING_MODELS: tuple[str, ...] = (
     "sessions",
 )
 
+# Models whose SQL builds the temp table `<model>_built`: only its changed rows are written to the
+# staging table, by these key columns (1M contacts, a few thousand of them changed on a night).
+WRITTEN_BY_CHANGES: dict[str, tuple[str, ...]] = {"contacts": ("contact_id",)}
+
 
 def build_model(con: duckdb.DuckDBPyConnection, table: str, rules: WebRules, as_of: dt.date) -> BuildInfo | None:
     """(Re)create `staging.<table>` from `sql/staging/<table>.sql` with the rules bound as parameters.
     identity_map, events and sessions are built incrementally when they can be
-    (assets/staging/incremental.py) and say how (BuildInfo); the other models are small and rebuilt every night."""
+    (assets/staging/incremental.py) and say how (BuildInfo); the other models are rebuilt every night
+    (contacts written by its changed rows, see WRITTEN_BY_CHANGES)."""
     if table not in STAGING_MODELS:
         raise ValueError(f"unknown staging model {table!r}; expected one of {', '.join(STAGING_MODELS)}")
     if table in INCREMENTAL_MODELS:
@@ -42,6 +47,10 @@ def build_model(con: duckdb.DuckDBPyConnection, table: str, rules: WebRules, as_
     if table == "suppressions" and not table_exists(con, "raw", "suppressions"):
         name = "staging/suppressions_none"
     run_sql(con, name, {**rules.sql_params(), "as_of": as_of})
+    if table in WRITTEN_BY_CHANGES:
+        built = table + "_built"
+        write_table(con, "staging." + table, built, WRITTEN_BY_CHANGES[table])
+        con.execute("drop table " + built)
     return None
 
 

@@ -14,9 +14,8 @@
 --   * the same contact_id twice in the file (a broken export): its most recently updated row is used.
 --   * rows without a contact_id cannot be referenced by anything and are left out.
 -- Parameters: $email_regex (the whole address must match), $personal_domains (free mailbox providers).
-create schema if not exists staging;
-
-create or replace table staging.contacts as
+-- Built into the temp table contacts_built; assets/staging/models.py writes what changed to staging.contacts.
+create or replace temp table contacts_built as
 with source as (
     select * from raw.contacts where contact_id is not null
 ),
