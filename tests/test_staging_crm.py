@@ -6,7 +6,9 @@ import datetime as dt
 
 import pytest
 
-from test_staging_fixtures import AS_OF, contact, rows, stage, ts, warehouse, web_rules, write_raw  # noqa: F401
+import duckdb
+
+from test_staging_fixtures import AS_OF, contact, empty_raw, rows, stage, ts, warehouse, web_rules, write_raw  # noqa: F401
 
 
 def person(con, contact_id: str) -> dict:
@@ -194,3 +196,36 @@ def test_subscription_is_active_as_of_boundaries(warehouse, web_rules, started, 
     stage(warehouse, web_rules, as_of=dt.date(2026, 3, 31))
     got = rows(warehouse, "select status, is_active_as_of from staging.subscriptions")
     assert got == [{"status": status.strip().lower(), "is_active_as_of": active}]
+
+
+def test_a_changed_snapshot_staged_over_yesterday_equals_staging_it_from_scratch(warehouse, web_rules, tmp_path):
+    # staging.contacts is written by its changed rows: what yesterday left must not show through
+    yesterday = [
+        contact("c1", "ann@acme.com", updated="2026-01-01 00:00", job_title="CFO"),
+        contact("c2", "ANN@acme.com", updated="2026-01-02 00:00"),          # merged into c2
+        contact("c3", "bob@acme.com", city="Boston"),                        # will change
+        contact("c4", "gone@acme.com"),                                      # will leave
+        contact("c5", "not-an-email"), contact("c5", "not-an-email", updated="2026-02-01 00:00", city="Rome"),
+    ]
+    today = [
+        contact("c1", "ann@acme.com", updated="2026-03-01 00:00", job_title="CEO"),  # survivor now
+        contact("c2", "ANN@acme.com", updated="2026-01-02 00:00"),
+        contact("c3", "bob@acme.com", city="Berlin"),
+        contact("c5", "not-an-email", updated="2026-02-01 00:00", city="Rome"),
+        contact("c6", "bob@acme.com", updated="2026-04-01 00:00"),          # new, merges c3 away
+    ]
+    write_raw(warehouse, "contacts", yesterday)
+    stage(warehouse, web_rules)
+    warehouse.execute("delete from raw.contacts")
+    write_raw(warehouse, "contacts", today)
+    stage(warehouse, web_rules)
+
+    fresh = duckdb.connect(str(tmp_path / "fresh.duckdb"))
+    empty_raw(fresh)
+    write_raw(fresh, "contacts", today)
+    stage(fresh, web_rules)
+    everything = "select * from staging.contacts order by contact_id"
+    assert rows(warehouse, everything) == rows(fresh, everything)
+    assert [(r["contact_id"], r["merged_contact_ids"]) for r in rows(fresh, everything)] == [
+        ("c1", ["c1", "c2"]), ("c5", ["c5"]), ("c6", ["c3", "c6"])]
+    fresh.close()

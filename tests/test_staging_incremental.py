@@ -21,6 +21,7 @@ from assets.raw.web_events_load import load_web_events
 from assets.staging.incremental import build_events, build_identity_map, build_sessions
 from assets.staging.models import build_model, build_staging
 from assets.staging.web_rules import load_web_rules
+from assets.segments.touches import update_contact_touches
 from data_quality.rebuilt_rows import mark_checked
 from pipeline_helpers import make_sample
 
@@ -32,6 +33,7 @@ def night(con: duckdb.DuckDBPyConnection, landing: Path, loaded_at: dt.datetime)
     load_crm(con, landing, loaded_at)
     load_web_events(con, landing, loaded_at=loaded_at)
     build_staging(con, load_web_rules(), END)
+    update_contact_touches(con)
 
 
 def differences(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int, int]:
@@ -100,6 +102,7 @@ def nights(tmp_path_factory):
     identities = build_identity_map(con, rules)
     events, sessions = build_events(con, rules), build_sessions(con, rules)
     queues["night 2"] = unchecked_sessions(con)
+    touches = update_contact_touches(con)
     raw_rows = con.execute("select count(*) from raw.web_events").fetchone()[0]
     con.close()
 
@@ -110,15 +113,16 @@ def nights(tmp_path_factory):
         build_events(full_con, rules, full=True)
         build_sessions(full_con, rules, full=True)
         queues["full"] = unchecked_sessions(full_con)
+        assert update_contact_touches(full_con).mode == "full"
     con = duckdb.connect(str(warehouse))
     con.execute(f"attach '{full}' as rebuilt (read_only)")  # a tmp path of ours; ATTACH takes no parameters
-    yield con, first_modes, events, sessions, stranger, page["messageId"], days, identities, raw_rows, queues
+    yield con, first_modes, events, sessions, stranger, page["messageId"], days, identities, raw_rows, queues, touches
     con.close()
 
 
 def test_night_one_builds_in_full_and_records_its_state(nights):
     _, first_modes, *_ = nights
-    assert first_modes == [("events",), ("identity_map",), ("sessions",)]
+    assert first_modes == [("contact_touches",), ("events",), ("identity_map",), ("sessions",)]
 
 
 def test_night_two_rebuilds_only_what_changed(nights):
@@ -132,20 +136,27 @@ def test_night_two_rebuilds_only_what_changed(nights):
 def test_sessions_queue_their_rebuilt_visitors_for_the_suite(nights):
     """A full build leaves the whole table to check; an incremental night, after a passed check, the
     visitors whose sessions it rebuilt: exactly them, each once."""
-    _, _, _, sessions, *_, queues = nights
+    _, _, _, sessions, *_, queues, _ = nights
     assert queues["night 1"] == [None] and queues["full"] == [None]
     rebuilt = queues["night 2"]
     assert None not in rebuilt and len(rebuilt) == len(set(rebuilt)) == sessions.rebuilt > 0
 
 
+def test_night_two_recomputes_the_touches_of_the_contacts_whose_sessions_changed(nights):
+    con, *_, touches = nights
+    with_touches = con.execute("select count(*) from build_state.contact_touches").fetchone()[0]
+    assert touches.mode == "incremental" and 0 < touches.rebuilt < with_touches / 2
+    assert con.execute("select count(*) from build_state.touches_pending").fetchone()[0] == 0
+
+
 def test_night_two_reads_only_the_changed_days_into_the_identity_evidence(nights):
-    con, *_, identities, raw_rows, _ = nights
+    con, *_, identities, raw_rows, _, _ = nights
     assert identities.mode == "incremental" and 0 < identities.rebuilt < raw_rows / 3
 
 
 @pytest.mark.parametrize("table", ["staging.events", "staging.sessions", "staging.identity_map",
                                    "build_state.identity_evidence", "build_state.events_built_identities",
-                                   "build_state.events_built_user_ids"])
+                                   "build_state.events_built_user_ids", "build_state.contact_touches"])
 def test_incremental_equals_a_full_rebuild(nights, table):
     con, *_ = nights
     only_incremental, only_full, rows = differences(con, table)

@@ -14,6 +14,7 @@ from assets.segments.distinct_values import with_per_combination
 from assets.segments.interests import content_interests, load_content_rules, nurture_track_expr
 from assets.segments.persona import classify_contacts
 from assets.segments.persona_rules import load_persona_rules
+from assets.segments.touches import update_contact_touches
 from assets.segments.upsell import account_features, load_upsell_config, score_accounts
 from assets.sql_files import run_sql
 from assets.warehouse_tables import replace_table
@@ -130,11 +131,13 @@ def contact_segments(warehouse: Warehouse, folders: Folders) -> MaterializeResul
     content interests and nurture track, plus the account's size band, tier, customer and upsell flags.
 
     Rules: config/channels.yaml (GA4 default channel grouping, CRM lead sources) and
-    config/content.yaml (topics, nurture tracks). Used by the audiences."""
+    config/content.yaml (topics, nurture tracks). Touches are recomputed only for the contacts whose
+    sessions changed (assets/segments/touches.py; metadata `touches_build`). Used by the audiences."""
     channel_rules = load_channel_rules(folders.config)
     content_rules = load_content_rules(folders.config)
     with warehouse.connect() as con:
-        touches = run_sql(con, "segments/contact_touches").pl()
+        touch_build = update_contact_touches(con)  # only the contacts whose sessions changed
+        touches = con.table("build_state.contact_touches").pl()
         touches = assign_channel(
             touches, "first_touch_source", "first_touch_medium", "first_touch_campaign",
             "first_touch_channel", rules=channel_rules,
@@ -187,6 +190,8 @@ def contact_segments(warehouse: Warehouse, folders: Folders) -> MaterializeResul
         metadata={
             **metadata,
             "contacts_with_web_touch": MetadataValue.int(int(segments["first_touch_channel"].is_not_null().sum())),
+            "touches_build": MetadataValue.text(touch_build.mode),
+            "touches_recomputed": MetadataValue.int(touch_build.rebuilt),
             "distribution/lead_source_channel": counts(segments, "lead_source_channel"),
             "distribution/first_touch_channel": counts(segments, "first_touch_channel"),
             "distribution/last_touch_channel": counts(segments, "last_touch_channel"),

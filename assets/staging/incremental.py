@@ -43,16 +43,19 @@ def fingerprint(model: str, rules: WebRules) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
-def _built_with(con: duckdb.DuckDBPyConnection, model: str) -> str | None:
+def built_with(con: duckdb.DuckDBPyConnection, model: str) -> str | None:
+    """The fingerprint `model` was last built with (build_state.builds), None if never."""
     row = con.execute("select fingerprint from build_state.builds where model = ?", [model]).fetchone()
     return row[0] if row else None
 
 
-def _now() -> dt.datetime:
+def utc_now() -> dt.datetime:
+    """Now in UTC, without zone (as build_state stores it)."""
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
-def _in_transaction(con: duckdb.DuckDBPyConnection, build) -> BuildInfo:
+def in_transaction(con: duckdb.DuckDBPyConnection, build) -> BuildInfo:
+    """`build()` in one transaction: its table and its build state change together, or not at all."""
     con.begin()
     try:
         info = build()
@@ -116,14 +119,14 @@ def _tracked(con: duckdb.DuckDBPyConnection) -> bool:
 def _built_on(con: duckdb.DuckDBPyConnection, model: str, wanted: str, kept: tuple[str, str]) -> bool:
     """True when the `kept` table (schema, name) tonight's build starts from exists and `model` was
     last built with the same logic and rules."""
-    return table_exists(con, *kept) and _built_with(con, model) == wanted
+    return table_exists(con, *kept) and built_with(con, model) == wanted
 
 
 def _record(con: duckdb.DuckDBPyConnection, model: str, wanted: str, tracked: bool) -> None:
     """What tonight's build of `model` was made from (sql/staging/<model>_record_build.sql), or, with
     untracked raw rows, no record: the next night builds in full."""
     if tracked:
-        run_sql(con, f"staging/{model}_record_build", {"fingerprint": wanted, "recorded_at": _now()})
+        run_sql(con, f"staging/{model}_record_build", {"fingerprint": wanted, "recorded_at": utc_now()})
     else:
         con.execute("delete from build_state.builds where model = ?", [model])
 
@@ -143,7 +146,7 @@ def build_identity_map(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bo
         _record(con, "identity_map", wanted, tracked)
         return info
 
-    return _in_transaction(con, build)
+    return in_transaction(con, build)
 
 
 def build_events(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bool = False) -> BuildInfo:
@@ -161,7 +164,7 @@ def build_events(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bool = F
         _record(con, "events", wanted, tracked)
         return info
 
-    return _in_transaction(con, build)
+    return in_transaction(con, build)
 
 
 def build_sessions(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bool = False) -> BuildInfo:
@@ -171,9 +174,9 @@ def build_sessions(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bool =
     def build() -> BuildInfo:
         run_sql(con, "staging/build_state")
         incremental = (not full and table_exists(con, "staging", "sessions")
-                       and _built_with(con, "sessions") == wanted and _built_with(con, "events") is not None)
+                       and built_with(con, "sessions") == wanted and built_with(con, "events") is not None)
         info = _run(con, "sessions", "incremental" if incremental else "full", rules)
-        run_sql(con, "staging/sessions_record_build", {"fingerprint": wanted, "recorded_at": _now()})
+        run_sql(con, "staging/sessions_record_build", {"fingerprint": wanted, "recorded_at": utc_now()})
         return info
 
-    return _in_transaction(con, build)
+    return in_transaction(con, build)

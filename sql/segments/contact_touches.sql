@@ -1,11 +1,13 @@
 -- grain: one row per contact with at least one web session (staging.sessions stitched to contacts by
--- the identity map). First touch = the contact's first session; last touch = the last session that
--- was not direct. Ties on start time are broken by session_id so the result is deterministic.
+-- the identity map) among the sessions of the temp view touch_sessions (every contact's, or the queued
+-- contacts': sql/segments/touch_sessions_*.sql). First touch = the contact's first session; last
+-- touch = the last session that was not direct. Ties on start time are broken by session_id so the
+-- result is deterministic. Kept in build_state.contact_touches (assets/segments/touches.py).
+create or replace temp view touches_computed as
 with
 source as (
     select contact_id, session_id, started_at, source, medium, campaign, is_direct
-    from staging.sessions
-    where contact_id is not null
+    from touch_sessions
 ),
 
 per_contact as (
@@ -36,4 +38,4 @@ final as (
     from per_contact
 )
 
-select * from final order by contact_id
+select * from final;

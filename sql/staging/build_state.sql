@@ -16,6 +16,10 @@ create table if not exists build_state.events_built_user_ids (source_contact_id 
 -- visitors whose events changed since staging.sessions was built (filled by the events build)
 create table if not exists build_state.sessions_pending (visitor_key varchar);
 
+-- contacts whose sessions changed since build_state.contact_touches was updated (filled by the
+-- sessions build; a NULL contact_id: all of them). Read by assets/segments/touches.py.
+create table if not exists build_state.touches_pending (contact_id varchar);
+
 -- rows of a checked table rebuilt since its suite last passed, by the value of the suite's
 -- limit_to_rebuilt column (staging.sessions: visitor_key); a NULL key is the whole table. The expectation
 -- check validates only those rows and empties the table's entries when it passes (data_quality).

@@ -20,6 +20,20 @@ with source as (
     select * from raw.contacts where contact_id is not null
 ),
 
+-- A contact_id on several rows (a broken export) is rare: only those rows go through the window.
+repeated_ids as (
+    select contact_id from source group by contact_id having count(*) > 1
+),
+
+latest_rows as (
+    select * from source anti join repeated_ids using (contact_id)
+    union all
+    select * from source semi join repeated_ids using (contact_id)
+    qualify row_number() over (
+        partition by contact_id order by updated_at desc nulls last, _line desc nulls last
+    ) = 1
+),
+
 cleaned as (
     select
         contact_id,
@@ -39,10 +53,7 @@ cleaned as (
         coalesce(email_opt_out, false) as email_opt_out,
         created_at,
         updated_at
-    from source
-    qualify row_number() over (
-        partition by contact_id order by updated_at desc nulls last, _line desc nulls last
-    ) = 1
+    from latest_rows
 ),
 
 validated as (
@@ -53,16 +64,27 @@ validated as (
     from cleaned
 ),
 
-ranked as (
+keyed as materialized (
     select
         *,
         -- the merge key: invalid or missing emails never match anyone else
-        case when email_valid then 'email:' || email_normalized else 'id:' || contact_id end as person_key,
+        case when email_valid then 'email:' || email_normalized else 'id:' || contact_id end as person_key
+    from validated
+),
+
+-- People with several records; everyone else is their one record as it is (the merge of one row).
+shared_keys as (
+    select person_key from keyed group by person_key having count(*) > 1
+),
+
+ranked as (
+    select
+        *,
         row_number() over (
-            partition by case when email_valid then 'email:' || email_normalized else 'id:' || contact_id end
+            partition by person_key
             order by updated_at desc nulls last, created_at asc nulls last, contact_id asc
         ) as survivor_rank
-    from validated
+    from keyed semi join shared_keys using (person_key)
 ),
 
 merged as (
@@ -91,6 +113,16 @@ merged as (
         (count(*) - 1)::integer as duplicate_count
     from ranked
     group by person_key
+
+    union all
+
+    select
+        contact_id, account_id, email, email_normalized, email_valid, email_domain, first_name, last_name,
+        job_title, phone, city, state, zip, country, lead_source, lifecycle_stage, email_opt_out,
+        created_at, updated_at,
+        [contact_id] as merged_contact_ids,
+        0 as duplicate_count
+    from keyed anti join shared_keys using (person_key)
 ),
 
 final as (
