@@ -26,7 +26,9 @@ from dataclasses import dataclass
 import polars as pl
 
 from assets.audiences.definitions import AudienceDefinition
-from assets.exports.normalize import country_iso2, google_email, normalize_email, parse_phone_pairs, phone_e164
+from assets.exports.normalize import (
+    country_iso2, google_email, normalize_email, parse_phone_pairs, phone_e164, select_normalized,
+)
 
 REASONS = ("duplicate", "opted_out", "suppressed", "blocked_identifier", "no_identifier", "customer", "non_customer")
 SEGMENT_COLUMNS = ("contact_id", "account_id", "is_customer")
@@ -85,7 +87,8 @@ def person_reasons(
     `parse_phones`: how distinct phone numbers are parsed (see `phone_e164`)."""
     _require(contacts, CONTACT_COLUMNS, "staging.contacts")
     _require(suppressions, SUPPRESSION_COLUMNS, "staging.suppressions")
-    contacts = contacts.select(
+    contacts = select_normalized(
+        contacts,
         pl.col("contact_id").cast(pl.String),
         pl.col("email_valid").fill_null(False).alias("_valid"),
         normalize_email(pl.col("email")).alias("_email"),
@@ -95,7 +98,7 @@ def person_reasons(
         pl.col("email_opt_out").fill_null(True).alias("_opted_out"),
         pl.col("is_suppressed").fill_null(True).alias("_flagged"),
     )
-    suppressed_keys = suppressions.select(email_match_key(pl.col("email_normalized")).alias("_key")).drop_nulls()
+    suppressed_keys = select_normalized(suppressions, email_match_key(pl.col("email_normalized")).alias("_key")).drop_nulls()
     contacts = contacts.with_columns(
         (pl.col("_flagged") | pl.col("_key").is_in(suppressed_keys["_key"].implode()).fill_null(False)).alias("_suppressed")
     )

