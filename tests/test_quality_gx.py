@@ -281,3 +281,17 @@ def test_unique_check_found_by_duckdb_reports_what_gx_unique_reports(con, run, t
     assert not labels.success and labels.unexpected_count == 4 and "label=x, thing_id=k1" in labels.examples
     con.execute("delete from staging.things where thing_id in ('k2', 'k3')")
     assert validate_table(con, load_suite(suite_file), run, None).success
+
+
+def test_label_like_text_is_told_apart_on_a_sample_spread_over_the_column():
+    import pyarrow as pa
+
+    from data_quality.gx_validate import LABEL_SAMPLE, _label_like
+
+    rows = 5 * LABEL_SAMPLE
+    labels = pa.chunked_array([[f"stage {i % 7}" for i in range(rows)]])
+    ids = pa.chunked_array([[f"c{i}" for i in range(rows)]])
+    # the first half one value, the second half all distinct: a sample of the head alone would call it a label
+    mixed = pa.chunked_array([["same"] * (rows // 2), [f"v{i}" for i in range(rows - rows // 2)]])
+    assert _label_like(labels) and not _label_like(ids) and not _label_like(mixed)
+    assert _label_like(pa.chunked_array([["a"] * 19 + ["b"]])) and not _label_like(pa.chunked_array([["a", "b", "c"]]))
