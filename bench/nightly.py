@@ -69,10 +69,25 @@ class NightlyResult:
     per_asset_s: dict[str, float] = field(default_factory=dict)
     peak_rss_by_step: dict[str, int] = field(default_factory=dict)  # tree RSS peak while the step ran
     failed_steps: list[str] = field(default_factory=list)
+    attempts_s: list[float] = field(default_factory=list)  # wall time of every attempt (repeated nights)
 
     def as_dict(self) -> dict:
         """JSON-ready form for report.json."""
         return asdict(self)
+
+
+def median_run(attempts: list[NightlyResult]) -> NightlyResult:
+    """The attempt to report for a night run several times from the same state: a failed one if any
+    failed (its error matters more than a time), else the median by wall time (the lower middle one of
+    an even number). It carries every attempt's wall time in `attempts_s` and the highest peak RSS of
+    them all (the memory target holds for every run)."""
+    if not attempts:
+        raise ValueError("median_run: no attempt")
+    failed = [a for a in attempts if not a.ok]
+    chosen = failed[0] if failed else sorted(attempts, key=lambda a: a.wall_s)[(len(attempts) - 1) // 2]
+    chosen.attempts_s = [a.wall_s for a in attempts]
+    chosen.peak_rss_bytes = max(a.peak_rss_bytes for a in attempts)
+    return chosen
 
 
 def copy_state(src: RunFolders, dst: RunFolders) -> None:

@@ -79,6 +79,12 @@ def evaluate_targets(report: dict, baseline: dict | None = None) -> list[Target]
     return targets
 
 
+def _attempts(run: dict) -> str:
+    """`3: 74.1s, 76.0s, 81.9s` for a night run several times."""
+    times = sorted(run["attempts_s"])
+    return f"{len(times)}: " + ", ".join(_fmt(t) for t in times)
+
+
 def asset_shares(per_asset_s: dict[str, float], top: int = TOP_ASSETS) -> list[tuple[str, float, float]]:
     """(asset or step, seconds, share of all step time), the `top` biggest first."""
     total = sum(per_asset_s.values())
@@ -110,6 +116,8 @@ def render_markdown(report: dict) -> str:
             lines.append(f"| {label} | not run | | | |")
             continue
         time_text = _fmt(run["wall_s"]) if run["ok"] else f"FAILED after {_fmt(run['wall_s'])}"
+        if len(run.get("attempts_s") or []) > 1:
+            time_text += f" (median of {_attempts(run)})"
         if run.get("load_avg_1m") is not None and run["load_avg_1m"] > m["cores"]:
             time_text += f" (machine load {run['load_avg_1m']:.1f} at start)"
         lines.append(f"| {label} | {time_text} | {fmt_bytes(run['peak_rss_bytes'])} | | |")
@@ -141,6 +149,7 @@ def render_console(report: dict) -> str:
         if run:
             state = "" if run["ok"] else f"  FAILED: {run['error']}"
             state += f"  (load {run['load_avg_1m']:.1f} at start)" if run.get("load_avg_1m") is not None else ""
+            state += f"  median of {_attempts(run)}" if len(run.get("attempts_s") or []) > 1 else ""
             out.append(f"  {phase:<22}  {_fmt(run['wall_s'])}  peak RSS {fmt_bytes(run['peak_rss_bytes'])}{state}")
     out.append("Targets:")
     out += [f"  [{t['status']:<4}] {t['name']}: {t['measured']} (target {t['target']})" for t in report["targets"]]

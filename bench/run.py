@@ -6,6 +6,7 @@ RSS, then write `report.json` + `report.md` under the bench folder and print the
     python -m bench.run --scale 10          # 10x (optional: out-of-core behaviour and scaling)
     python -m bench.run --quick             # scale 0.01, 14 days of history (3 for the short one), the
                                             # two histories side by side: checks the harness, not speed
+    python -m bench.run --repeat 5          # each incremental night 5 times (default 3), median reported
 
 The bench folder is `var/bench` (or `BENCH_DIR`). Exit status 1 when any step failed (the error line
 is printed and kept in the report); missed targets are reported, not an error.
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from bench.data import HISTORY_DAYS, SHORT_HISTORY_DAYS, BenchDataError, Landings, child_env, prepare_data, scale_tag
 from bench.machine import git_commit, machine_info
-from bench.nightly import NightlyResult, RunFolders, copy_state, run_nightly
+from bench.nightly import NightlyResult, RunFolders, copy_state, median_run, run_nightly
 from bench.report import evaluate_targets, render_console, render_markdown
 from workflows.settings import REPO_ROOT
 
@@ -61,9 +62,10 @@ def measure_floor(landing: Path, repeats: int, log: Path) -> dict:
 
 
 def run_chain(suffix: str, runs_root: Path, full_landing: Path, next_landing: Path, landings: Landings,
-              timeout_s: float, keep_going: bool = False) -> list[NightlyResult]:
-    """A full rebuild on `full_landing`, then (if it worked, or `keep_going`) a copy of its state and
-    the next night.
+              timeout_s: float, keep_going: bool = False, repeat: int = 1) -> list[NightlyResult]:
+    """A full rebuild on `full_landing`, then (if it worked, or `keep_going`) the next night on a copy
+    of its state, `repeat` times from a fresh copy each: the median attempt is reported (this machine's
+    run-to-run noise is several seconds a night), with every attempt's time.
     Phases are `full`/`incremental` (all history) or `full_30d`/`incremental_30d` (short history)."""
     name = landings.short_days if suffix else landings.history_days
     full_dirs, inc_dirs = RunFolders(runs_root / f"full{suffix}"), RunFolders(runs_root / f"incremental{suffix}")
@@ -73,12 +75,18 @@ def run_chain(suffix: str, runs_root: Path, full_landing: Path, next_landing: Pa
         + ("" if full.ok else f": {full.error} (log: {full_dirs.log})"))
     if not full.ok and not keep_going:
         return [full]
-    copy_state(full_dirs, inc_dirs)
-    say(f"[bench] incremental night {landings.next_date}, {name} days of history ...")
-    inc = run_nightly(f"incremental{suffix}", inc_dirs, next_landing, landings.next_date, timeout_s)
-    say(f"[bench]   incremental{suffix}: {'ok' if inc.ok else 'FAILED'} in {inc.wall_s:.1f}s"
-        + ("" if inc.ok else f": {inc.error} (log: {inc_dirs.log})"))
-    return [full, inc]
+    attempts: list[NightlyResult] = []
+    for attempt in range(1, repeat + 1):
+        copy_state(full_dirs, inc_dirs)
+        say(f"[bench] incremental night {landings.next_date}, {name} days of history"
+            + (f" (attempt {attempt} of {repeat})" if repeat > 1 else "") + " ...")
+        run = run_nightly(f"incremental{suffix}", inc_dirs, next_landing, landings.next_date, timeout_s)
+        say(f"[bench]   incremental{suffix}: {'ok' if run.ok else 'FAILED'} in {run.wall_s:.1f}s"
+            + ("" if run.ok else f": {run.error} (log: {inc_dirs.log})"))
+        attempts.append(run)
+        if not run.ok:
+            break
+    return [full, median_run(attempts)]
 
 
 def build_report(scale: float, landings: Landings | None, floor: dict | None, results: list[NightlyResult],
@@ -162,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=3600, help="seconds before one nightly run is stopped")
     parser.add_argument("--jobs", type=int, choices=(1, 2), default=None,
                         help="2: run the short-history runs alongside the others (skews timings; default 1, --quick 2)")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="runs of each incremental night, from the same state; the median is reported "
+                             "(default 3, --quick 1)")
     parser.add_argument("--keep-going", action="store_true",
                         help="run the incremental night even after a failed full rebuild (times what works so far)")
     args = parser.parse_args(argv)
@@ -169,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     history_days = args.history_days or (QUICK_HISTORY_DAYS if args.quick else HISTORY_DAYS)
     short_days = args.short_days or (QUICK_SHORT_DAYS if args.quick else SHORT_HISTORY_DAYS)
     jobs = args.jobs or (2 if args.quick else 1)
+    repeat = args.repeat if args.repeat is not None else (1 if args.quick else 3)
+    if not 1 <= repeat <= 9:
+        parser.error(f"--repeat {repeat}: must be 1 to 9")
     if not 0 < scale <= 100:
         parser.error(f"--scale {scale:g}: must be above 0 and at most 100")
     bench_dir = bench_dir_from_env()
@@ -195,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             errors.append(str(exc))
         chains = [("", landings.long, landings.long_next), ("_30d", landings.short, landings.short_next)]
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(run_chain, suffix, runs_root, full, nxt, landings, args.timeout, args.keep_going)
+            futures = [pool.submit(run_chain, suffix, runs_root, full, nxt, landings, args.timeout, args.keep_going, repeat)
                        for suffix, full, nxt in chains]
             for future in futures:
                 results += future.result()

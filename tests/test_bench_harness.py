@@ -23,7 +23,7 @@ from bench.data import BenchDataError, child_env, link_tree, prepare_data
 from bench.floor import measure_read_floor
 from bench.nightly import NightlyResult, RunFolders, copy_state, read_step_timings, run_nightly
 from bench.process_tree import PeakRssSampler, descendants, tree_rss_bytes
-from bench.report import REQUIRED_KEYS, asset_shares, evaluate_targets, render_markdown
+from bench.report import REQUIRED_KEYS, asset_shares, evaluate_targets, render_console, render_markdown
 from workflows.settings import REPO_ROOT
 
 SCALE = 0.002  # 200 accounts, 2,000 contacts
@@ -283,3 +283,19 @@ def test_markdown_names_failed_and_missing_runs():
     md = render_markdown(report)
     assert "FAILED after 3.0s" in md and "| incremental night (365 days of history) | not run |" in md
     assert "- full nightly run failed: boom" in md
+
+
+def test_a_repeated_night_reports_its_median_attempt_or_its_failure():
+    from bench.nightly import NightlyResult, median_run
+
+    def night(wall_s: float, rss: int, ok: bool = True) -> NightlyResult:
+        return NightlyResult("incremental", ok, wall_s, rss, 0 if ok else 1, "2026-11-01", error=None if ok else "boom")
+
+    chosen = median_run([night(81.9, 3 * 10**9), night(74.1, 4 * 10**9), night(76.0, 2 * 10**9)])
+    assert chosen.wall_s == 76.0 and chosen.attempts_s == [81.9, 74.1, 76.0] and chosen.peak_rss_bytes == 4 * 10**9
+    assert median_run([night(80.0, 1), night(70.0, 1)]).wall_s == 70.0  # the lower middle of an even count
+    assert median_run([night(70.0, 1), night(12.0, 1, ok=False)]).error == "boom"
+    with pytest.raises(ValueError):
+        median_run([])
+    report = {"runs": {"incremental": {**chosen.as_dict()}}, "scale": 1, "targets": [], "floor_s": 1.0}
+    assert "median of 3: 74.1s, 76.0s, 81.9s" in render_console(report)
