@@ -12,6 +12,8 @@ import polars as pl
 
 # Table names come from our code, never from config or input; still, accept only plain identifiers.
 TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
+COLUMN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")  # also a temp view or table name
+FRAME_VIEW = "replace_table_rows"  # replace_table's frame, as write_table reads it
 
 
 @contextmanager
@@ -29,10 +31,6 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
     with registered(con, FRAME_VIEW, frame):
         write_table(con, table, FRAME_VIEW, key)
     return frame.height
-
-
-FRAME_VIEW = "replace_table_rows"
-COLUMN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 def write_table(con: duckdb.DuckDBPyConnection, table: str, source: str, key: Sequence[str] = ()) -> None:
