@@ -65,7 +65,8 @@ def run_chain(suffix: str, runs_root: Path, full_landing: Path, next_landing: Pa
               timeout_s: float, keep_going: bool = False, repeat: int = 1) -> list[NightlyResult]:
     """A full rebuild on `full_landing`, then (if it worked, or `keep_going`) the next night on a copy
     of its state, `repeat` times from a fresh copy each: the median attempt is reported (this machine's
-    run-to-run noise is several seconds a night), with every attempt's time.
+    run-to-run noise is several seconds a night), with every attempt's time; the run folder keeps the
+    last attempt's state and log.
     Phases are `full`/`incremental` (all history) or `full_30d`/`incremental_30d` (short history)."""
     name = landings.short_days if suffix else landings.history_days
     full_dirs, inc_dirs = RunFolders(runs_root / f"full{suffix}"), RunFolders(runs_root / f"incremental{suffix}")

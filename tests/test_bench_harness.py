@@ -129,6 +129,14 @@ def test_bad_scale_is_refused(tmp_path):
     assert done.returncode == 2 and "--scale 0: must be above 0" in done.stderr
 
 
+@pytest.mark.parametrize("repeat", ["0", "10"])
+def test_bad_repeat_is_refused(tmp_path, repeat):
+    done = subprocess.run([sys.executable, "-m", "bench.run", "--repeat", repeat], cwd=REPO_ROOT, capture_output=True,
+                          text=True, env=child_env({"BENCH_DIR": str(tmp_path)}))
+    assert done.returncode == 2 and f"--repeat {repeat}: must be 1 to 9" in done.stderr
+    assert not (tmp_path / "data").exists()  # refused before any data is generated
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group("bench_failure")  # a nightly start costs ~15 s: beside the end-to-end run
 def test_failed_nightly_run_is_recorded_with_its_error(tmp_path):

@@ -37,8 +37,8 @@ def update_contact_touches(con: duckdb.DuckDBPyConnection) -> BuildInfo:
         full = everyone or not table_exists(con, *TABLE) or built_with(con, MODEL) != wanted
         run_sql(con, "segments/touch_sessions_all" if full else "segments/touch_sessions_pending")
         run_sql(con, "segments/contact_touches")
-        run_sql(con, "segments/touches_replace" if full else "segments/touches_merge")
-        rebuilt = con.execute("select count(distinct contact_id) from touch_sessions").fetchone()[0]
+        # the write's own count: one row per recomputed contact (no second pass over the sessions)
+        rebuilt = run_sql(con, "segments/touches_replace" if full else "segments/touches_merge").fetchone()[0]
         run_sql(con, "segments/touches_record_build", {"fingerprint": wanted, "recorded_at": utc_now()})
         con.execute("drop view touches_computed; drop view touch_sessions")
         return BuildInfo("full" if full else "incremental", rebuilt)
