@@ -87,6 +87,28 @@ def nights(tmp_path_factory):
         event_line(type="identify", messageId="inc-identify-1", anonymousId=stranger,
                    timestamp=f"{days[-1].stem}T09:00:00Z", traits={"email": email}),
     ]
+    # late events of old visitors (the sessions build starts from the session a change can reach):
+    # a chain of page views bridging two stored sessions of one visitor into one, and a page view just
+    # before another visitor's stored session, which becomes its landing
+    timeout = dt.timedelta(minutes=load_web_rules().session_timeout_minutes)
+    bridged, first_end, second_start = con.execute(
+        "select visitor_key, ended_at, next_start from (select visitor_key, ended_at, "
+        "lead(started_at) over (partition by visitor_key order by started_at) as next_start "
+        "from staging.sessions where visitor_key like 'a:%') where next_start - ended_at < interval 1 day "
+        "order by visitor_key, ended_at limit 1").fetchone()
+    at, late = first_end + timeout / 2, []
+    while at < second_start:
+        late.append(at)
+        at += timeout / 2
+    extended, extended_start = con.execute(
+        "select visitor_key, max(started_at) from staging.sessions where visitor_key like 'a:%' and visitor_key <> ? "
+        "group by 1 order by 1 limit 1", [bridged]).fetchone()
+    late = [(bridged[2:], t) for t in late] + [(extended[2:], extended_start - dt.timedelta(minutes=5))]
+    extra += [event_line(messageId=f"inc-late-{i}", anonymousId=anonymous_id, timestamp=t.isoformat() + "Z")
+              for i, (anonymous_id, t) in enumerate(late)]
+    sessions_before = dict(con.execute(
+        "select visitor_key, count(*) from staging.sessions where visitor_key in (?, ?) group by 1",
+        [bridged, extended]).fetchall())
     new_day = landing / "web" / "events" / days[-1].name
     new_day.write_text(days[-1].read_text() + "\n".join(extra) + "\n")
     # and an old day file is corrected: its last 20 lines were wrong and are gone
@@ -116,7 +138,9 @@ def nights(tmp_path_factory):
         assert update_contact_touches(full_con).mode == "full"
     con = duckdb.connect(str(warehouse))
     con.execute(f"attach '{full}' as rebuilt (read_only)")  # a tmp path of ours; ATTACH takes no parameters
-    yield con, first_modes, events, sessions, stranger, page["messageId"], days, identities, raw_rows, queues, touches
+    late_visitors = {"bridged": (bridged, sessions_before[bridged], second_start),
+                     "extended": (extended, sessions_before[extended], extended_start)}
+    yield con, first_modes, events, sessions, stranger, page["messageId"], days, identities, raw_rows, queues, touches, late_visitors
     con.close()
 
 
@@ -136,21 +160,21 @@ def test_night_two_rebuilds_only_what_changed(nights):
 def test_sessions_queue_their_rebuilt_visitors_for_the_suite(nights):
     """A full build leaves the whole table to check; an incremental night, after a passed check, the
     visitors whose sessions it rebuilt: exactly them, each once."""
-    _, _, _, sessions, *_, queues, _ = nights
+    _, _, _, sessions, *_, queues, _, _ = nights
     assert queues["night 1"] == [None] and queues["full"] == [None]
     rebuilt = queues["night 2"]
     assert None not in rebuilt and len(rebuilt) == len(set(rebuilt)) == sessions.rebuilt > 0
 
 
 def test_night_two_recomputes_the_touches_of_the_contacts_whose_sessions_changed(nights):
-    con, *_, touches = nights
+    con, *_, touches, _ = nights
     with_touches = con.execute("select count(*) from build_state.contact_touches").fetchone()[0]
     assert touches.mode == "incremental" and 0 < touches.rebuilt < with_touches / 2
     assert con.execute("select count(*) from build_state.touches_pending").fetchone()[0] == 0
 
 
 def test_night_two_reads_only_the_changed_days_into_the_identity_evidence(nights):
-    con, *_, identities, raw_rows, _, _ = nights
+    con, *_, identities, raw_rows, _, _, _ = nights
     assert identities.mode == "incremental" and 0 < identities.rebuilt < raw_rows / 3
 
 
@@ -172,6 +196,15 @@ def test_the_awkward_cases_happened(nights):
                        [stranger]).fetchone()[0] == 1
     assert con.execute("select count(*) from staging.sessions where anonymous_id = ? and contact_id is null",
                        [stranger]).fetchone()[0] == 0
+    late = nights[-1]
+    bridged, sessions_before, second_start = late["bridged"]
+    assert con.execute("select count(*) from staging.sessions where visitor_key = ?", [bridged]).fetchone()[0] == sessions_before - 1
+    assert con.execute("select count(*) from staging.sessions where visitor_key = ? and started_at = ?",
+                       [bridged, second_start]).fetchone()[0] == 0  # the second session is part of the first now
+    extended, sessions_before, started = late["extended"]
+    assert con.execute("select count(*) from staging.sessions where visitor_key = ?", [extended]).fetchone()[0] == sessions_before
+    assert con.execute("select min(started_at) from staging.sessions where visitor_key = ? and ended_at >= ?",
+                       [extended, started]).fetchone()[0] == started - dt.timedelta(minutes=5)
 
 
 def test_changed_rules_mean_a_full_build(nights, tmp_path):
@@ -186,3 +219,28 @@ def test_changed_rules_mean_a_full_build(nights, tmp_path):
         assert build_events(copy, load_web_rules()).mode == "incremental"
         assert build_sessions(copy, rules).mode == "full"
         assert build_sessions(copy, rules).mode == "incremental"
+
+
+def test_a_sessions_queue_from_before_from_ts_rebuilds_all_of_its_visitors_sessions(nights, tmp_path):
+    """A warehouse whose build_state.sessions_pending has no from_ts column yet (queued by an older
+    version): the column is added, and its visitors (NULL from_ts) get every session rebuilt."""
+    con, *_, late = nights
+    con.execute("checkpoint")
+    path = tmp_path / "old_queue.duckdb"
+    shutil.copy(con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0], path)
+    visitors = [late["bridged"][0], late["extended"][0]]
+    with duckdb.connect(str(path)) as copy:
+        copy.execute("drop table build_state.sessions_pending")
+        copy.execute("create table build_state.sessions_pending (visitor_key varchar)")
+        copy.execute("insert into build_state.sessions_pending values (?), (?)", visitors)
+        # their stored sessions are wrong now: only a full rebuild of them puts them right
+        copy.execute("update staging.sessions set pageviews = -1 where visitor_key in (?, ?)", visitors)
+        assert build_sessions(copy, load_web_rules()).mode == "incremental"
+        rebuilt = con.execute("select path from duckdb_databases() where database_name = 'rebuilt'").fetchone()[0]
+        copy.execute(f"attach '{rebuilt}' as rebuilt (read_only)")  # a tmp path of ours
+        only_here = copy.execute("select count(*) from (select * from staging.sessions except all "
+                                 "select * from rebuilt.staging.sessions)").fetchone()[0]
+        only_full = copy.execute("select count(*) from (select * from rebuilt.staging.sessions except all "
+                                 "select * from staging.sessions)").fetchone()[0]
+        assert (only_here, only_full) == (0, 0)
+        assert copy.execute("select count(*) from staging.sessions where visitor_key in (?, ?)", visitors).fetchone()[0] > 2

@@ -87,11 +87,14 @@ STEPS = {
                                      "identity_input", "drop view if exists identity_input"),
     ("events", "incremental"): _Steps("staging/events_affected", "staging/events_merge", "events_affected",
                                       "drop table if exists events_input; drop table if exists events_raw_rows; "
-                                      "drop table if exists events_stale; drop table if exists events_repointed"),
+                                      "drop table if exists events_stale; drop table if exists events_stale_days; "
+                                      "drop table if exists events_repointed"),
     ("events", "full"): _Steps("staging/events", "staging/events_replace", "staging.events",
                                "drop view if exists events_input"),
     ("sessions", "incremental"): _Steps("staging/sessions_merge", "staging/sessions_apply", "sessions_visitors",
-                                        "drop table if exists sessions_input"),
+                                        "drop table if exists sessions_input; drop table if exists sessions_stored; "
+                                        "drop table if exists sessions_regions; drop table if exists sessions_replaced; "
+                                        "drop table if exists sessions_read_from"),
     ("sessions", "full"): _Steps("staging/sessions", "staging/sessions_replace", "staging.sessions",
                                  "drop view if exists sessions_input"),
 }
@@ -102,7 +105,7 @@ def _run(con: duckdb.DuckDBPyConnection, model: str, mode: str, rules: WebRules)
     run_sql(con, "staging/visitor_key")
     if mode == "incremental":
         run_sql(con, "staging/changed_web_days")
-    run_sql(con, steps.make_input)
+    run_sql(con, steps.make_input, rules.sql_params())
     run_sql(con, f"staging/{model}_transform")  # the macro binds to the input just made
     run_sql(con, steps.write, rules.sql_params())
     info = BuildInfo(mode, con.table(steps.counted).aggregate("count(*)").fetchone()[0])

@@ -13,8 +13,11 @@ create table if not exists build_state.built_days (model varchar, event_date dat
 create table if not exists build_state.events_built_identities (anonymous_id varchar, contact_id varchar);
 create table if not exists build_state.events_built_user_ids (source_contact_id varchar, contact_id varchar);
 
--- visitors whose events changed since staging.sessions was built (filled by the events build)
-create table if not exists build_state.sessions_pending (visitor_key varchar);
+-- visitors whose events changed since staging.sessions was built, from the earliest changed event's
+-- time (filled by the events build; a NULL from_ts: all of the visitor's events). The column was added
+-- later: a queue from before it gets NULL, which is what it meant then.
+create table if not exists build_state.sessions_pending (visitor_key varchar, from_ts timestamp);
+alter table build_state.sessions_pending add column if not exists from_ts timestamp;
 
 -- contacts whose sessions changed since build_state.contact_touches was updated (filled by the
 -- sessions build; a NULL contact_id: all of them). Read by assets/segments/touches.py.

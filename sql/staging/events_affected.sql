@@ -43,24 +43,33 @@ select rowid as raw_row, *
 from raw.web_events
 where rowid in (select raw_row from events_raw_rows);
 
--- and their current rows in staging.events (deleted, their visitors queued, by events_merge.sql)
+-- and their current rows in staging.events (deleted, their visitors queued, by events_merge.sql). A
+-- stored row is one of its message's raw copies and keeps that copy's event_date: a changed day, or
+-- the day of a copy still in raw (events_input holds every raw copy of these messages). Filtering on
+-- those days first lets DuckDB skip the rest of the history by its zone maps.
+create or replace temp table events_stale_days as
+select event_date from events_changed_days
+union
+select event_date from events_input;
+
 create or replace temp table events_stale as
-select rowid as stale_row, visitor_key(anonymous_id, user_id) as visitor
+select rowid as stale_row, visitor_key(anonymous_id, user_id) as visitor, ts
 from staging.events
-where message_id in (select message_id from events_affected);
+where event_date in (select event_date from events_stale_days)
+  and message_id in (select message_id from events_affected);
 
 -- the other rows of visitors whose contact changed: their new contact_id (the rule of
 -- sql/staging/events_transform.sql: the merged contact of the user id, else the identity map's).
 -- Candidates are found on the two id columns first; only they are joined.
 create or replace temp table events_repointed as
 with candidates as (
-    select rowid as event_row, message_id, anonymous_id, user_id
+    select rowid as event_row, message_id, anonymous_id, user_id, ts
     from staging.events
     where anonymous_id in (select anonymous_id from events_changed_anonymous_ids)
        or user_id in (select source_contact_id from events_changed_user_ids)
 )
 select c.event_row, coalesce(user_ids.contact_id, identities.contact_id) as contact_id,
-       visitor_key(c.anonymous_id, c.user_id) as visitor
+       visitor_key(c.anonymous_id, c.user_id) as visitor, c.ts
 from candidates as c
 anti join events_affected as a on a.message_id = c.message_id
 left join staging.contact_id_map as user_ids on user_ids.source_contact_id = c.user_id

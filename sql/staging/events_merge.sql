@@ -1,7 +1,9 @@
 -- grain: see sql/staging/events.sql. The incremental night (sql/staging/events_affected.sql): the
 -- rebuilt messages (events_affected) are deleted (their rows: events_stale) and rebuilt from their raw
 -- rows (events_input); the rows of visitors whose contact changed get it (events_repointed). The
--- visitors of every old and new version are queued for the sessions build.
+-- visitors of every old and new version are queued for the sessions build, each with the earliest
+-- time its events changed at (from_ts): its sessions before that stay as they are
+-- (sql/staging/sessions_merge.sql). A NULL from_ts (no timestamp) queues all of its sessions.
 -- first, while the rowids are the ones events_affected.sql read
 update staging.events as e
 set contact_id = r.contact_id
@@ -9,10 +11,10 @@ from events_repointed as r
 where e.rowid = r.event_row and e.contact_id is distinct from r.contact_id;
 
 insert into build_state.sessions_pending
-select distinct visitor from events_repointed where visitor is not null;
+select visitor, min(ts) from events_repointed where visitor is not null group by visitor;
 
 insert into build_state.sessions_pending
-select distinct visitor from events_stale where visitor is not null;
+select visitor, min(ts) from events_stale where visitor is not null group by visitor;
 
 delete from staging.events where rowid in (select stale_row from events_stale);
 
@@ -22,6 +24,7 @@ select * from staging_events_transform($bot_patterns, $form_events);
 -- the new versions' visitors, from their raw copies (a superset of the survivors' visitors: an extra
 -- visitor only has its sessions rebuilt as they were), not from another scan of staging.events
 insert into build_state.sessions_pending
-select distinct visitor_key(anonymous_id, user_id)
+select visitor_key(anonymous_id, user_id) as visitor, min(ts)
 from events_input
-where visitor_key(anonymous_id, user_id) is not null;
+where visitor is not null
+group by visitor;

@@ -1,22 +1,80 @@
--- grain: see sql/staging/sessions.sql. The incremental night: the sessions of the visitors queued in
--- build_state.sessions_pending are rebuilt from all their events (sessions_input).
+-- grain: see sql/staging/sessions.sql. The incremental night: the visitors queued in
+-- build_state.sessions_pending get their sessions rebuilt from the earliest change on (sessions_input).
+-- A visitor's sessions are cut where its events are more than the timeout apart, and each session's
+-- columns come from its own events, so a change at time t leaves every session before the one it
+-- joins, splits or edits as it was. That session is the stored one that began at or before t and ended
+-- at most the timeout before t (there is at most one: stored sessions are further apart than the
+-- timeout); the rebuild starts at its start (rebuild_from), else at t itself. A queued NULL from_ts
+-- rebuilds all of the visitor's sessions.
 create or replace temp table sessions_visitors as
-select distinct visitor_key from build_state.sessions_pending;
+select visitor_key, if(bool_or(from_ts is null), null, min(from_ts)) as from_ts
+from build_state.sessions_pending
+group by visitor_key;
+
+-- the queued visitors' stored sessions: one scan of staging.sessions
+create or replace temp table sessions_stored as
+select rowid as session_row, visitor_key, started_at, ended_at, contact_id
+from staging.sessions
+where visitor_key in (select visitor_key from sessions_visitors);
+
+create or replace temp table sessions_regions as
+select
+    v.visitor_key,
+    case when v.from_ts is not null then least(v.from_ts, min(s.started_at)) end as rebuild_from
+from sessions_visitors as v
+left join sessions_stored as s
+    on s.visitor_key = v.visitor_key
+   and s.started_at <= v.from_ts
+   and s.ended_at >= v.from_ts - to_minutes($session_timeout_minutes::bigint)
+group by v.visitor_key, v.from_ts;
+
+-- the stored sessions the rebuild replaces (sql/staging/sessions_apply.sql deletes them)
+create or replace temp table sessions_replaced as
+select s.session_row, s.contact_id
+from sessions_stored as s
+join sessions_regions as r on r.visitor_key = s.visitor_key
+where r.rebuild_from is null or s.started_at >= r.rebuild_from;
+
+-- Where to read: on a normal night nearly every queued visitor's rebuild starts on the new day. Those
+-- from a day before the median visitor's rebuild_from on (recent_from) are read from the end of
+-- staging.events alone (it is appended night by night: DuckDB skips the older row groups by their ts
+-- range); the few others (an old visitor who identified, a reloaded old day) from all of it.
+create or replace temp table sessions_read_from as
+select quantile_disc(rebuild_from, 0.5) - interval 1 day as recent_from from sessions_regions;
 
 -- Only the columns the transform reads: the visitors' events sit all over the table, so every other
 -- column would be decompressed whole. A visitor is its anonymous_id ('a:...'), else its user_id
--- ('u:...'): matched on the plain columns, so the scan builds no key strings.
+-- ('u:...'): matched on the plain columns, so the scan builds no key strings. Events without a ts are
+-- in no session.
 create or replace temp table sessions_input as
 with events as not materialized (
     select
         rowid as event_row, anonymous_id, user_id, ts, message_id, type, contact_id, is_bot, page_url, page_path,
         referrer_host, utm_source, utm_medium, utm_campaign, utm_term, utm_content,
-        gclid, dclid, gbraid, wbraid, gclsrc, msclkid, srsltid
+        gclid, dclid, gbraid, wbraid, gclsrc, msclkid, srsltid,
+        coalesce(anonymous_id, user_id) as visitor_id, anonymous_id is not null as by_anonymous_id
     from staging.events
+),
+
+recent_events as not materialized (
+    select * from events where ts >= (select recent_from from sessions_read_from)
+),
+
+regions as not materialized (
+    select
+        substr(visitor_key, 3) as visitor_id,
+        visitor_key like 'a:%' as by_anonymous_id,
+        rebuild_from,
+        coalesce(rebuild_from >= (select recent_from from sessions_read_from), false) as is_recent
+    from sessions_regions
 )
-select * from events
-where anonymous_id in (select substr(visitor_key, 3) from sessions_visitors where visitor_key like 'a:%')
+
+select recent_events.* exclude (visitor_id, by_anonymous_id)
+from recent_events
+join regions using (visitor_id, by_anonymous_id)
+where regions.is_recent and recent_events.ts >= regions.rebuild_from
 union all
-select * from events
-where anonymous_id is null
-  and user_id in (select substr(visitor_key, 3) from sessions_visitors where visitor_key like 'u:%');
+select events.* exclude (visitor_id, by_anonymous_id)
+from events
+join regions using (visitor_id, by_anonymous_id)
+where not regions.is_recent and (regions.rebuild_from is null or events.ts >= regions.rebuild_from);
