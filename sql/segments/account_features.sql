@@ -113,7 +113,8 @@ subscription_features as (
 
 page_kinds as (
     -- Prefix matching (case-insensitive) once per distinct path (a few dozen), not once per event: the
-    -- paths that are pricing / upgrade pages, as two short lists to look events up in.
+    -- paths that are pricing / upgrade pages, as two short lists to look events up in. Only the paths
+    -- of the events event_days reads (the same bounds), not of the whole history.
     select
         coalesce(list(page_path) filter (where is_pricing), []) as pricing_pages,
         coalesce(list(page_path) filter (where is_upgrade), []) as upgrade_pages
@@ -130,6 +131,9 @@ page_kinds as (
             select distinct e.page_path
             from staging.events e
             where e.type = 'page' and e.page_path is not null
+              and e.ts < list_max(cast($snapshots as date[])) + interval 1 day
+              and e.ts >= list_min(cast($snapshots as date[])) + interval 1 day - interval 120 day
+              and e.event_date <= list_max(cast($snapshots as date[]))
         )
     )
 ),
