@@ -106,8 +106,8 @@ def events(context: AssetExecutionContext, warehouse: Warehouse, folders: Folder
 def sessions(context: AssetExecutionContext, warehouse: Warehouse, folders: Folders) -> MaterializeResult:
     """One row per session (a visitor's non-bot events, split after config/web.yaml's inactivity
     timeout, 30 minutes) with the first event's source / medium / campaign, from staging.events.
-    Incremental: only the sessions of visitors whose events changed are rebuilt. Used by the
-    lead-source segments."""
+    Incremental: only the sessions of visitors whose events changed are rebuilt, from the session
+    their earliest change reaches on. Used by the lead-source segments."""
     return _materialize(context, warehouse, folders, "sessions", summaries.sessions_summary)
 
 

@@ -5,7 +5,8 @@ records what it was made from (schema `build_state`, sql/staging/build_state.sql
 reads only the raw rows that changed into the identity evidence (per anonymous id and evidence key
 its earliest event; the map is ranked from it), rebuilds exactly the messages that changed (new or
 reloaded days, anonymous ids whose identity-map contact changed, user ids whose merged contact
-changed), then the sessions of exactly the visitors whose events changed. Both paths run the same
+changed), then the sessions of exactly the visitors whose events changed, from the session their
+earliest change reaches on (sql/staging/sessions_merge.sql). Both paths run the same
 transform (a table macro over an input relation: sql/staging/identity_map_transform.sql,
 events_transform.sql, sessions_transform.sql), so an incremental night gives the rows a full rebuild
 would (tests/test_staging_incremental.py asserts it).
