@@ -7,6 +7,7 @@ incrementally, and is compared row for row with a full rebuild of the same raw t
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import os
@@ -66,6 +67,15 @@ def nights(tmp_path_factory):
     (landing / "web" / "events").mkdir(parents=True)
     for path in days[:-1]:
         shutil.copy2(path, landing / "web" / "events" / path.name)
+    # a visitor who logged in as two CRM contacts (the first decides its identity); night 2 merges the
+    # second contact into another record
+    contacts_csv = landing / "crm" / "contacts.csv"
+    rows = list(csv.DictReader(contacts_csv.open(newline="", encoding="utf-8")))
+    first_login, merged_user = [r["contact_id"] for r in rows if "@" in r["email"]][:2]
+    with (landing / "web" / "events" / days[1].name).open("a", encoding="utf-8") as day:
+        for i, (user_id, at) in enumerate([(first_login, "10:00"), (merged_user, "10:10")]):
+            day.write(event_line(messageId=f"inc-login-{i}", anonymousId="inc-two-logins", userId=user_id,
+                                 timestamp=f"{days[1].stem}T{at}:00Z") + "\n")
     warehouse = root / "warehouse.duckdb"
     con = duckdb.connect(str(warehouse))
     night(con, landing, LOADED)
@@ -115,6 +125,15 @@ def nights(tmp_path_factory):
     fixed = landing / "web" / "events" / days[3].name
     fixed.write_text("\n".join(days[3].read_text().splitlines()[:-20]) + "\n")
     os.utime(fixed, (LOADED.timestamp() + 86400, LOADED.timestamp() + 86400))
+    # and the second login's CRM contact is merged into another record (same email, updated later): its
+    # user id now maps to another contact, while the visitor's identity (the first login) stays
+    merged_email = next(r["email"] for r in rows if r["contact_id"] == merged_user)
+    survivor = next(r for r in rows if r["contact_id"] != merged_user and r["email"] and r["email"] != merged_email)
+    survivor.update(email=merged_email, updated_at="2026-11-20 23:00:00")
+    with contacts_csv.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
     loaded_at = LOADED + dt.timedelta(days=1)
     load_crm(con, landing, loaded_at)
     load_web_events(con, landing, loaded_at=loaded_at)
@@ -139,7 +158,8 @@ def nights(tmp_path_factory):
     con = duckdb.connect(str(warehouse))
     con.execute(f"attach '{full}' as rebuilt (read_only)")  # a tmp path of ours; ATTACH takes no parameters
     late_visitors = {"bridged": (bridged, sessions_before[bridged], second_start),
-                     "extended": (extended, sessions_before[extended], extended_start)}
+                     "extended": (extended, sessions_before[extended], extended_start),
+                     "merged": (merged_user, survivor["contact_id"])}
     yield con, first_modes, events, sessions, stranger, page["messageId"], days, identities, raw_rows, queues, touches, late_visitors
     con.close()
 
@@ -201,6 +221,8 @@ def test_the_awkward_cases_happened(nights):
     assert con.execute("select count(*) from staging.sessions where visitor_key = ?", [bridged]).fetchone()[0] == sessions_before - 1
     assert con.execute("select count(*) from staging.sessions where visitor_key = ? and started_at = ?",
                        [bridged, second_start]).fetchone()[0] == 0  # the second session is part of the first now
+    merged_user, survivor = late["merged"]
+    assert con.execute("select distinct contact_id from staging.events where user_id = ?", [merged_user]).fetchall() == [(survivor,)]
     extended, sessions_before, started = late["extended"]
     assert con.execute("select count(*) from staging.sessions where visitor_key = ?", [extended]).fetchone()[0] == sessions_before
     assert con.execute("select min(started_at) from staging.sessions where visitor_key = ? and ended_at >= ?",
