@@ -112,8 +112,16 @@ def nights(tmp_path_factory):
         at += timeout / 2
     extended, extended_start = con.execute(
         "select visitor_key, max(started_at) from staging.sessions where visitor_key like 'a:%' and visitor_key <> ? "
-        "group by 1 order by 1 limit 1", [bridged]).fetchone()
-    late = [(bridged[2:], t) for t in late] + [(extended[2:], extended_start - dt.timedelta(minutes=5))]
+        "group by 1 having count(*) >= 2 order by 1 limit 1", [bridged]).fetchone()
+    # its earlier sessions are out of the new event's reach: the rebuild keeps their rows as they are
+    kept = con.execute("select rowid, session_id from staging.sessions where visitor_key = ? and started_at < ?",
+                       [extended, extended_start]).fetchall()
+    # and a page view exactly the timeout after another visitor's first session (it joins it)
+    on_the_edge, edge_end = con.execute(
+        "select visitor_key, min(ended_at) from staging.sessions where visitor_key like 'a:%' and visitor_key not in (?, ?) "
+        "group by 1 having count(*) >= 2 order by 1 limit 1", [bridged, extended]).fetchone()
+    late = ([(bridged[2:], t) for t in late] + [(extended[2:], extended_start - dt.timedelta(minutes=5))]
+            + [(on_the_edge[2:], edge_end + timeout)])
     extra += [event_line(messageId=f"inc-late-{i}", anonymousId=anonymous_id, timestamp=t.isoformat() + "Z")
               for i, (anonymous_id, t) in enumerate(late)]
     sessions_before = dict(con.execute(
@@ -159,7 +167,7 @@ def nights(tmp_path_factory):
     con.execute(f"attach '{full}' as rebuilt (read_only)")  # a tmp path of ours; ATTACH takes no parameters
     late_visitors = {"bridged": (bridged, sessions_before[bridged], second_start),
                      "extended": (extended, sessions_before[extended], extended_start),
-                     "merged": (merged_user, survivor["contact_id"])}
+                     "merged": (merged_user, survivor["contact_id"]), "kept": kept}
     yield con, first_modes, events, sessions, stranger, page["messageId"], days, identities, raw_rows, queues, touches, late_visitors
     con.close()
 
@@ -223,6 +231,9 @@ def test_the_awkward_cases_happened(nights):
                        [bridged, second_start]).fetchone()[0] == 0  # the second session is part of the first now
     merged_user, survivor = late["merged"]
     assert con.execute("select distinct contact_id from staging.events where user_id = ?", [merged_user]).fetchall() == [(survivor,)]
+    kept = dict(late["kept"])
+    assert kept and dict(con.execute("select rowid, session_id from staging.sessions where rowid in ?",
+                                     [list(kept)]).fetchall()) == kept
     extended, sessions_before, started = late["extended"]
     assert con.execute("select count(*) from staging.sessions where visitor_key = ?", [extended]).fetchone()[0] == sessions_before
     assert con.execute("select min(started_at) from staging.sessions where visitor_key = ? and ended_at >= ?",

@@ -46,7 +46,9 @@ where rowid in (select raw_row from events_raw_rows);
 -- and their current rows in staging.events (deleted, their visitors queued, by events_merge.sql). A
 -- stored row is one of its message's raw copies and keeps that copy's event_date: a changed day, or
 -- the day of a copy still in raw (events_input holds every raw copy of these messages). Filtering on
--- those days first lets DuckDB skip the rest of the history by its zone maps.
+-- those days first lets DuckDB skip the rest of the history by its zone maps. (event_date is never
+-- NULL here: the loader sets it to the day file's date, and only loader-tracked raw tables are built
+-- incrementally.)
 create or replace temp table events_stale_days as
 select event_date from events_changed_days
 union
