@@ -254,26 +254,45 @@ def test_changed_rules_mean_a_full_build(nights, tmp_path):
         assert build_sessions(copy, rules).mode == "incremental"
 
 
+def copy_of_night_two(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyConnection:
+    """A connection to a copy of the night-2 warehouse at `path`, with the full rebuild attached."""
+    con.execute("checkpoint")
+    shutil.copy(con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0], path)
+    copy = duckdb.connect(str(path))
+    rebuilt = con.execute("select path from duckdb_databases() where database_name = 'rebuilt'").fetchone()[0]
+    copy.execute(f"attach '{rebuilt}' as rebuilt (read_only)")  # a tmp path of ours; ATTACH takes no parameters
+    return copy
+
+
 def test_a_sessions_queue_from_before_from_ts_rebuilds_all_of_its_visitors_sessions(nights, tmp_path):
     """A warehouse whose build_state.sessions_pending has no from_ts column yet (queued by an older
     version): the column is added, and its visitors (NULL from_ts) get every session rebuilt."""
     con, *_, late = nights
-    con.execute("checkpoint")
-    path = tmp_path / "old_queue.duckdb"
-    shutil.copy(con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0], path)
     visitors = [late["bridged"][0], late["extended"][0]]
-    with duckdb.connect(str(path)) as copy:
+    with copy_of_night_two(con, tmp_path / "old_queue.duckdb") as copy:
         copy.execute("drop table build_state.sessions_pending")
         copy.execute("create table build_state.sessions_pending (visitor_key varchar)")
         copy.execute("insert into build_state.sessions_pending values (?), (?)", visitors)
         # their stored sessions are wrong now: only a full rebuild of them puts them right
         copy.execute("update staging.sessions set pageviews = -1 where visitor_key in (?, ?)", visitors)
         assert build_sessions(copy, load_web_rules()).mode == "incremental"
-        rebuilt = con.execute("select path from duckdb_databases() where database_name = 'rebuilt'").fetchone()[0]
-        copy.execute(f"attach '{rebuilt}' as rebuilt (read_only)")  # a tmp path of ours
-        only_here = copy.execute("select count(*) from (select * from staging.sessions except all "
-                                 "select * from rebuilt.staging.sessions)").fetchone()[0]
-        only_full = copy.execute("select count(*) from (select * from rebuilt.staging.sessions except all "
-                                 "select * from staging.sessions)").fetchone()[0]
-        assert (only_here, only_full) == (0, 0)
+        assert differences(copy, "staging.sessions")[:2] == (0, 0)
         assert copy.execute("select count(*) from staging.sessions where visitor_key in (?, ?)", visitors).fetchone()[0] > 2
+
+
+def test_an_events_build_queues_leftover_repointed_visitors_whole(nights, tmp_path):
+    """Re-pointed visitors' events left in build_state.sessions_repointed by an events build whose
+    sessions were not built since may be out of date: the next events build queues those visitors'
+    sessions whole (NULL from_ts) instead, and the sessions build puts them right."""
+    con, *_, late = nights
+    visitor = late["extended"][0]
+    rules = load_web_rules()
+    with copy_of_night_two(con, tmp_path / "leftover.duckdb") as copy:
+        copy.execute("insert into build_state.sessions_repointed values (?, timestamp '2000-01-01', 'stale', false, 'nobody')",
+                     [visitor])
+        copy.execute("update staging.sessions set pageviews = -1 where visitor_key = ?", [visitor])
+        assert build_events(copy, rules).mode == "incremental"
+        assert copy.execute("select count(*) from build_state.sessions_repointed").fetchone()[0] == 0
+        assert copy.execute("select visitor_key, from_ts from build_state.sessions_pending").fetchall() == [(visitor, None)]
+        assert build_sessions(copy, rules).mode == "incremental"
+        assert differences(copy, "staging.sessions")[:2] == (0, 0)

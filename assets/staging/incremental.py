@@ -89,13 +89,13 @@ STEPS = {
     ("events", "incremental"): _Steps("staging/events_affected", "staging/events_merge", "events_affected",
                                       "drop table if exists events_input; drop table if exists events_raw_rows; "
                                       "drop table if exists events_stale; drop table if exists events_stale_days; "
-                                      "drop table if exists events_repointed"),
+                                      "drop table if exists events_repointed; drop table if exists events_repointed_anonymous_ids"),
     ("events", "full"): _Steps("staging/events", "staging/events_replace", "staging.events",
                                "drop view if exists events_input"),
-    ("sessions", "incremental"): _Steps("staging/sessions_merge", "staging/sessions_apply", "sessions_visitors",
+    ("sessions", "incremental"): _Steps("staging/sessions_merge", "staging/sessions_apply", "sessions_changed_visitors",
                                         "drop table if exists sessions_input; drop table if exists sessions_stored; "
                                         "drop table if exists sessions_regions; drop table if exists sessions_replaced; "
-                                        "drop table if exists sessions_read_from"),
+                                        "drop table if exists sessions_read_from; drop table if exists sessions_recontacted"),
     ("sessions", "full"): _Steps("staging/sessions", "staging/sessions_replace", "staging.sessions",
                                  "drop view if exists sessions_input"),
 }
@@ -164,7 +164,8 @@ def build_events(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bool = F
         info = _run(con, "events", "incremental" if incremental else "full", rules)
         run_sql(con, "staging/events_identities_changed" if incremental else "staging/events_identities_all")
         if not incremental:  # every session may change: the sessions build starts over too
-            con.execute("delete from build_state.builds where model = 'sessions'; delete from build_state.sessions_pending")
+            con.execute("delete from build_state.builds where model = 'sessions'; delete from build_state.sessions_pending; "
+                        "delete from build_state.sessions_repointed")
         _record(con, "events", wanted, tracked)
         return info
 

@@ -19,6 +19,15 @@ create table if not exists build_state.events_built_user_ids (source_contact_id 
 create table if not exists build_state.sessions_pending (visitor_key varchar, from_ts timestamp);
 alter table build_state.sessions_pending add column if not exists from_ts timestamp;
 
+-- every event (as staging.events has it now) of the visitors whose contact the incremental events build
+-- re-pointed: their events did not change otherwise, so their sessions keep their bounds and only each
+-- session's contact may change; the sessions build recomputes it from these rows (sql/staging/
+-- sessions_merge.sql) instead of looking for the visitors' events among all of them. Emptied by the
+-- sessions build; an events build that finds rows left over queues their visitors whole instead.
+create table if not exists build_state.sessions_repointed (
+    visitor_key varchar, ts timestamp, message_id varchar, is_bot boolean, contact_id varchar
+);
+
 -- contacts whose sessions changed since build_state.contact_touches was updated (filled by the
 -- sessions build; a NULL contact_id: all of them). Read by assets/segments/touches.py.
 create table if not exists build_state.touches_pending (contact_id varchar);

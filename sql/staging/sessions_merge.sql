@@ -11,11 +11,18 @@ select visitor_key, if(bool_or(from_ts is null), null, min(from_ts)) as from_ts
 from build_state.sessions_pending
 group by visitor_key;
 
--- the queued visitors' stored sessions: one scan of staging.sessions
+-- the visitors whose sessions change tonight: queued ones, and re-pointed ones (only their sessions'
+-- contacts change: build_state.sessions_repointed); the sessions suite checks theirs (sessions_apply.sql)
+create or replace temp table sessions_changed_visitors as
+select visitor_key from sessions_visitors
+union
+select visitor_key from build_state.sessions_repointed;
+
+-- their stored sessions: one scan of staging.sessions
 create or replace temp table sessions_stored as
 select rowid as session_row, visitor_key, started_at, ended_at, contact_id
 from staging.sessions
-where visitor_key in (select visitor_key from sessions_visitors);
+where visitor_key in (select visitor_key from sessions_changed_visitors);
 
 create or replace temp table sessions_regions as
 select
@@ -35,12 +42,24 @@ from sessions_stored as s
 join sessions_regions as r on r.visitor_key = s.visitor_key
 where r.rebuild_from is null or s.started_at >= r.rebuild_from;
 
--- Where to read: on a normal night nearly every queued visitor's rebuild starts on the new day. Those
--- from a day before the median visitor's rebuild_from on (recent_from) are read from the end of
+-- the re-pointed visitors' stored sessions that are not rebuilt: each one's contact recomputed by the
+-- transform's rule (the contact of its first non-bot event, by ts then message_id, that has one) from
+-- their events, which are exactly the visitor's events between the session's start and end
+create or replace temp table sessions_recontacted as
+select s.session_row, s.contact_id as old_contact_id, arg_min(e.contact_id, (e.ts, e.message_id)) as contact_id
+from sessions_stored as s
+join build_state.sessions_repointed as e
+    on e.visitor_key = s.visitor_key and e.ts between s.started_at and s.ended_at and not e.is_bot
+where s.session_row not in (select session_row from sessions_replaced)
+group by s.session_row, s.contact_id;
+
+-- Where to read: on a normal night nearly every queued visitor's rebuild starts on the new day or just
+-- before it (a session begun the evening before, an event that came a day or two late). Those from a
+-- week before the median visitor's rebuild_from on (recent_from) are read from the end of
 -- staging.events alone (it is appended night by night: DuckDB skips the older row groups by their ts
--- range); the few others (an old visitor who identified, a reloaded old day) from all of it.
+-- range); the few others (a reloaded old day, a very late event) from all of it.
 create or replace temp table sessions_read_from as
-select quantile_disc(rebuild_from, 0.5) - interval 1 day as recent_from from sessions_regions;
+select quantile_disc(rebuild_from, 0.5) - interval 7 day as recent_from from sessions_regions;
 
 -- Only the columns the transform reads: the visitors' events sit all over the table, so every other
 -- column would be decompressed whole. A visitor is its anonymous_id ('a:...'), else its user_id

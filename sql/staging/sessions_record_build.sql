@@ -2,3 +2,4 @@
 delete from build_state.builds where model = 'sessions';
 insert into build_state.builds values ('sessions', $fingerprint, $recorded_at);
 delete from build_state.sessions_pending;
+delete from build_state.sessions_repointed;
