@@ -296,3 +296,22 @@ def test_an_events_build_queues_leftover_repointed_visitors_whole(nights, tmp_pa
         assert copy.execute("select visitor_key, from_ts from build_state.sessions_pending").fetchall() == [(visitor, None)]
         assert build_sessions(copy, rules).mode == "incremental"
         assert differences(copy, "staging.sessions")[:2] == (0, 0)
+
+
+def test_a_changed_user_id_is_found_on_days_the_identity_evidence_has_not_read(nights, tmp_path):
+    """staging.events built after a load without the identity map (the evidence lags by those days):
+    the anonymous visitors a changed user id was seen with on those days are found in staging.events,
+    and their events re-pointed."""
+    con, *_, days, _, _, _, _, late = nights
+    merged_user, _ = late["merged"]
+    with copy_of_night_two(con, tmp_path / "lagging.duckdb") as copy:
+        copy.execute("delete from build_state.identity_evidence where anonymous_id = 'inc-two-logins'")
+        copy.execute("delete from build_state.built_days where model = 'identity_map' and event_date = ?",
+                     [dt.date.fromisoformat(days[1].stem)])
+        copy.execute("update staging.contact_id_map set contact_id = 'moved-elsewhere' where source_contact_id = ?",
+                     [merged_user])
+        assert build_events(copy, load_web_rules()).mode == "incremental"
+        assert copy.execute("select distinct contact_id from staging.events where user_id = ?",
+                            [merged_user]).fetchall() == [("moved-elsewhere",)]
+        assert copy.execute("select count(*) from build_state.sessions_repointed where visitor_key = 'a:inc-two-logins'"
+                            ).fetchone()[0] == 2

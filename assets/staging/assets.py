@@ -107,7 +107,8 @@ def sessions(context: AssetExecutionContext, warehouse: Warehouse, folders: Fold
     """One row per session (a visitor's non-bot events, split after config/web.yaml's inactivity
     timeout, 30 minutes) with the first event's source / medium / campaign, from staging.events.
     Incremental: only the sessions of visitors whose events changed are rebuilt, from the session
-    their earliest change reaches on. Used by the lead-source segments."""
+    their earliest change reaches on; a visitor whose contact alone changed gets its sessions' contact
+    updated. Used by the lead-source segments."""
     return _materialize(context, warehouse, folders, "sessions", summaries.sessions_summary)
 
 

@@ -6,7 +6,8 @@ reads only the raw rows that changed into the identity evidence (per anonymous i
 its earliest event; the map is ranked from it), rebuilds exactly the messages that changed (new or
 reloaded days, anonymous ids whose identity-map contact changed, user ids whose merged contact
 changed), then the sessions of exactly the visitors whose events changed, from the session their
-earliest change reaches on (sql/staging/sessions_merge.sql). Both paths run the same
+earliest change reaches on (sql/staging/sessions_merge.sql); a visitor whose contact alone changed
+keeps its sessions and gets their contact recomputed. Both paths run the same
 transform (a table macro over an input relation: sql/staging/identity_map_transform.sql,
 events_transform.sql, sessions_transform.sql), so an incremental night gives the rows a full rebuild
 would (tests/test_staging_incremental.py asserts it).
@@ -34,7 +35,7 @@ class BuildInfo:
     """How a table was built tonight: `full` or `incremental`, and how much was rebuilt."""
 
     mode: str
-    rebuilt: int  # raw rows read (identity_map), messages (events) or visitors (sessions) rebuilt
+    rebuilt: int  # raw rows read (identity_map), messages rebuilt (events), visitors whose sessions changed (sessions)
 
 
 def fingerprint(model: str, rules: WebRules) -> str:

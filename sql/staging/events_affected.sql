@@ -71,7 +71,14 @@ create or replace temp table events_repointed_anonymous_ids as
 select anonymous_id from events_changed_anonymous_ids
 union
 select anonymous_id from build_state.identity_evidence
-where method = 'user_id' and evidence_key in (select source_contact_id from events_changed_user_ids);
+where method = 'user_id' and evidence_key in (select source_contact_id from events_changed_user_ids)
+union
+-- days the evidence has not read yet (staging.events built without the identity map after a load;
+-- none on a nightly run, which builds the map first)
+select anonymous_id from staging.events
+where event_date in (select event_date from changed_web_days('identity_map'))
+  and anonymous_id is not null
+  and user_id in (select source_contact_id from events_changed_user_ids);
 
 create or replace temp table events_repointed as
 with candidates as (
