@@ -5,6 +5,7 @@
 -- time its events changed at (from_ts): its sessions before that stay as they are
 -- (sql/staging/sessions_merge.sql). A NULL from_ts (no timestamp) queues all of its sessions. The
 -- re-pointed visitors' events go to build_state.sessions_repointed: only their sessions' contacts change.
+
 -- re-pointed visitors left over from an events build whose sessions were not built since: their rows
 -- there may be out of date now, so their sessions are rebuilt whole instead
 insert into build_state.sessions_pending

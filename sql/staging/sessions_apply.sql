@@ -1,8 +1,8 @@
--- grain: see sql/staging/sessions.sql. Replace the queued visitors' sessions from their rebuild_from
--- on (sessions_merge.sql made the input and found the stored sessions it replaces), empty the queue
--- and queue the visitors for the sessions suite (data_quality), unless it is to check the whole table
--- anyway. The contacts of the replaced and of the new sessions are queued for their touches
--- (build_state.touches_pending).
+-- grain: see sql/staging/sessions.sql. Give the re-pointed visitors' kept sessions their recomputed
+-- contact and replace the queued visitors' sessions from their rebuild_from on (sessions_merge.sql
+-- found both and made the input), empty the queue and the hand-off, and queue the visitors for the
+-- sessions suite (data_quality), unless it is to check the whole table anyway. The contacts of the
+-- replaced, new and re-contacted sessions are queued for their touches (build_state.touches_pending).
 create or replace temp table sessions_rebuilt as
 select * from staging_sessions_transform($session_timeout_minutes, $own_domains, $search_sources);
 
