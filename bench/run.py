@@ -6,7 +6,8 @@ RSS, then write `report.json` + `report.md` under the bench folder and print the
     python -m bench.run --scale 10          # 10x (optional: out-of-core behaviour and scaling)
     python -m bench.run --quick             # scale 0.01, 14 days of history (3 for the short one), the
                                             # two histories side by side: checks the harness, not speed
-    python -m bench.run --repeat 5          # each incremental night 5 times (default 3), median reported
+    python -m bench.run --repeat 5          # each incremental night 5 times (default 3), the two histories
+                                            # in alternating rounds; medians reported
 
 The bench folder is `var/bench` (or `BENCH_DIR`). Exit status 1 when any step failed (the error line
 is printed and kept in the report); missed targets are reported, not an error.
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.data import HISTORY_DAYS, SHORT_HISTORY_DAYS, BenchDataError, Landings, child_env, prepare_data, scale_tag
@@ -61,33 +63,78 @@ def measure_floor(landing: Path, repeats: int, log: Path) -> dict:
     return {**best, "attempts_s": [round(a["seconds"], 3) for a in attempts]}
 
 
-def run_chain(suffix: str, runs_root: Path, full_landing: Path, next_landing: Path, landings: Landings,
-              timeout_s: float, keep_going: bool = False, repeat: int = 1) -> list[NightlyResult]:
-    """A full rebuild on `full_landing`, then (if it worked, or `keep_going`) the next night on a copy
-    of its state, `repeat` times from a fresh copy each: the median attempt is reported (this machine's
-    run-to-run noise is several seconds a night), with every attempt's time; the run folder keeps the
-    last attempt's state and log.
-    Phases are `full`/`incremental` (all history) or `full_30d`/`incremental_30d` (short history)."""
-    name = landings.short_days if suffix else landings.history_days
-    full_dirs, inc_dirs = RunFolders(runs_root / f"full{suffix}"), RunFolders(runs_root / f"incremental{suffix}")
-    say(f"[bench] full nightly rebuild, {name} days of history ...")
-    full = run_nightly(f"full{suffix}", full_dirs, full_landing, landings.end_date, timeout_s)
-    say(f"[bench]   full{suffix}: {'ok' if full.ok else 'FAILED'} in {full.wall_s:.1f}s"
-        + ("" if full.ok else f": {full.error} (log: {full_dirs.log})"))
-    if not full.ok and not keep_going:
-        return [full]
-    attempts: list[NightlyResult] = []
-    for attempt in range(1, repeat + 1):
-        copy_state(full_dirs, inc_dirs)
-        say(f"[bench] incremental night {landings.next_date}, {name} days of history"
-            + (f" (attempt {attempt} of {repeat})" if repeat > 1 else "") + " ...")
-        run = run_nightly(f"incremental{suffix}", inc_dirs, next_landing, landings.next_date, timeout_s)
-        say(f"[bench]   incremental{suffix}: {'ok' if run.ok else 'FAILED'} in {run.wall_s:.1f}s"
-            + ("" if run.ok else f": {run.error} (log: {inc_dirs.log})"))
-        attempts.append(run)
-        if not run.ok:
-            break
-    return [full, median_run(attempts)]
+@dataclass(frozen=True)
+class Chain:
+    """One history: its full rebuild's landing and the next night's, and the phase suffix of its runs
+    (`""`: `full`/`incremental`, all history; `"_30d"`: `full_30d`/`incremental_30d`, short history)."""
+
+    suffix: str
+    full_landing: Path
+    next_landing: Path
+    days: int
+
+
+def run_full(chain: Chain, runs_root: Path, landings: Landings, timeout_s: float) -> NightlyResult:
+    """The full rebuild of `chain`'s history from an empty warehouse."""
+    folders = RunFolders(runs_root / f"full{chain.suffix}")
+    say(f"[bench] full nightly rebuild, {chain.days} days of history ...")
+    full = run_nightly(f"full{chain.suffix}", folders, chain.full_landing, landings.end_date, timeout_s)
+    say(f"[bench]   full{chain.suffix}: {'ok' if full.ok else 'FAILED'} in {full.wall_s:.1f}s"
+        + ("" if full.ok else f": {full.error} (log: {folders.log})"))
+    return full
+
+
+def run_incremental(chain: Chain, runs_root: Path, landings: Landings, timeout_s: float, attempt: int,
+                    repeat: int) -> NightlyResult:
+    """One attempt at `chain`'s next night, on a fresh copy of its full rebuild's state (the run folder
+    keeps the last attempt's state and log)."""
+    inc_dirs = RunFolders(runs_root / f"incremental{chain.suffix}")
+    copy_state(RunFolders(runs_root / f"full{chain.suffix}"), inc_dirs)
+    say(f"[bench] incremental night {landings.next_date}, {chain.days} days of history"
+        + (f" (attempt {attempt} of {repeat})" if repeat > 1 else "") + " ...")
+    run = run_nightly(f"incremental{chain.suffix}", inc_dirs, chain.next_landing, landings.next_date, timeout_s)
+    say(f"[bench]   incremental{chain.suffix}: {'ok' if run.ok else 'FAILED'} in {run.wall_s:.1f}s"
+        + ("" if run.ok else f": {run.error} (log: {inc_dirs.log})"))
+    return run
+
+
+def attempt_rounds(suffixes: list[str], repeat: int) -> list[list[str]]:
+    """The order of the incremental nights: `repeat` rounds, one attempt of each history per round,
+    alternating which goes first (A B, B A, A B, ...). This machine's speed drifts by 10-40% within
+    minutes: all of one history's attempts and then all of the other's would compare two machine
+    states; in rounds, each pair shares one, and a drift within a round favours neither side."""
+    return [list(suffixes if n % 2 == 0 else suffixes[::-1]) for n in range(repeat)]
+
+
+def run_nights(chains: list[Chain], runs_root: Path, landings: Landings, timeout_s: float, jobs: int,
+               repeat: int, keep_going: bool = False) -> list[NightlyResult]:
+    """Every chain's full rebuild, then its next night `repeat` times in `attempt_rounds` (the median
+    attempt is reported, with every attempt's time; the report's 365/30 ratio is the median of the
+    rounds' ratios). `jobs=2` runs the two chains side by side instead (checks the harness, skews
+    timings). A chain stops after a failed attempt; after a failed full rebuild its nights run only
+    with `keep_going`."""
+    by_suffix = {chain.suffix: chain for chain in chains}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        fulls = list(pool.map(lambda chain: run_full(chain, runs_root, landings, timeout_s), chains))
+        attempts: dict[str, list[NightlyResult]] = {
+            chain.suffix: [] for chain, full in zip(chains, fulls) if full.ok or keep_going}
+        for number, suffixes in enumerate(attempt_rounds(list(attempts), repeat), start=1):
+            ready = [by_suffix[s] for s in suffixes if all(run.ok for run in attempts[s])]
+            runs = pool.map(lambda chain, n=number: run_incremental(chain, runs_root, landings, timeout_s, n, repeat), ready)
+            for chain, run in zip(ready, runs):
+                attempts[chain.suffix].append(run)
+    return fulls + [median_run(runs) for runs in attempts.values() if runs]
+
+
+def paired_ratios(runs: dict[str, dict]) -> list[float]:
+    """Per attempt, the long-history night over the short-history night of the same pair (empty unless
+    both nights ran the same number of times and every attempt worked)."""
+    long, short = runs.get("incremental"), runs.get("incremental_30d")
+    if not long or not short or not long["ok"] or not short["ok"]:
+        return []
+    if len(long["attempts_s"]) != len(short["attempts_s"]) or not all(short["attempts_s"]):
+        return []
+    return [round(a / b, 4) for a, b in zip(long["attempts_s"], short["attempts_s"])]
 
 
 def build_report(scale: float, landings: Landings | None, floor: dict | None, results: list[NightlyResult],
@@ -121,6 +168,7 @@ def build_report(scale: float, landings: Landings | None, floor: dict | None, re
         "incremental_s": wall("incremental"),
         "full_30d_s": wall("full_30d"),
         "incremental_30d_s": wall("incremental_30d"),
+        "incremental_ratio_pairs": paired_ratios(runs),
         "peak_rss_bytes": max(rss.values()) if rss else None,
         "peak_rss_by_phase": rss,
         "per_asset_s": (runs.get("full") or {}).get("per_asset_s", {}),
@@ -208,12 +256,9 @@ def main(argv: list[str] | None = None) -> int:
             say(f"[bench]   read floor {floor['seconds']:.1f}s (attempts {floor['attempts_s']})")
         except RuntimeError as exc:
             errors.append(str(exc))
-        chains = [("", landings.long, landings.long_next), ("_30d", landings.short, landings.short_next)]
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(run_chain, suffix, runs_root, full, nxt, landings, args.timeout, args.keep_going, repeat)
-                       for suffix, full, nxt in chains]
-            for future in futures:
-                results += future.result()
+        chains = [Chain("", landings.long, landings.long_next, landings.history_days),
+                  Chain("_30d", landings.short, landings.short_next, landings.short_days)]
+        results = run_nights(chains, runs_root, landings, args.timeout, jobs, repeat, args.keep_going)
         errors += [f"{r.phase} nightly run failed: {r.error}" for r in results if not r.ok]
     baseline_path = bench_dir / f"report-{scale_tag(1)}.json"
     baseline = json.loads(baseline_path.read_text(encoding="utf-8")) if scale > 1 and baseline_path.is_file() else None

@@ -307,3 +307,33 @@ def test_a_repeated_night_reports_its_median_attempt_or_its_failure():
         median_run([])
     report = {"runs": {"incremental": {**chosen.as_dict()}}, "scale": 1, "targets": [], "floor_s": 1.0}
     assert "median of 3: 74.1s, 76.0s, 81.9s" in render_console(report)
+
+
+def test_incremental_nights_run_in_rounds_that_alternate_which_history_goes_first():
+    from bench.run import attempt_rounds
+
+    assert attempt_rounds(["", "_30d"], 3) == [["", "_30d"], ["_30d", ""], ["", "_30d"]]
+    assert attempt_rounds(["_30d"], 2) == [["_30d"], ["_30d"]]  # the other history's full rebuild failed
+    assert attempt_rounds(["", "_30d"], 0) == []
+
+
+def test_the_history_ratio_is_the_median_of_the_rounds_when_they_were_paired():
+    from bench.run import paired_ratios
+
+    def night(*attempts_s: float, ok: bool = True) -> dict:
+        return {"ok": ok, "attempts_s": list(attempts_s)}
+
+    runs = {"incremental": night(68.0, 76.2, 79.5), "incremental_30d": night(57.6, 62.5, 58.1)}
+    pairs = paired_ratios(runs)
+    assert pairs == [round(68.0 / 57.6, 4), round(76.2 / 62.5, 4), round(79.5 / 58.1, 4)]
+    # the median nights (76.2s / 58.1s = 1.31x) miss; the median round (1.22x) passes
+    report = _report(incremental_s=76.2, incremental_30d_s=58.1, incremental_ratio_pairs=pairs)
+    target = evaluate_targets(report)[2]
+    assert target.status == "PASS"
+    assert target.measured == "1.22x (median of 3 rounds: 1.18x, 1.22x, 1.37x; the median nights: 1.31x)"
+    assert evaluate_targets(_report(incremental_s=76.2, incremental_30d_s=58.1))[2].status == "MISS"
+    assert evaluate_targets({**report, "incremental_ratio_pairs": [1.3, 1.2, 1.4]})[2].status == "MISS"
+    # unpaired attempts (a failed or a missing night, different counts) give no pairs
+    assert paired_ratios({**runs, "incremental_30d": night(57.6, 62.5)}) == []
+    assert paired_ratios({**runs, "incremental": night(68.0, 76.2, 79.5, ok=False)}) == []
+    assert paired_ratios({"incremental": night(68.0)}) == []
