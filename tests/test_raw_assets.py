@@ -35,6 +35,7 @@ def make_landing(tmp_path: Path) -> Path:
         write_csv(root / "crm" / f"{entity}.csv", list(CANONICAL_COLUMNS[entity]), rows)
     write_day(root, dt.date(2026, 3, 1), [*GOOD_LINES, b"{broken"])
     write_day(root, dt.date(2026, 3, 2), [event("d2", "2026-03-02T08:00:00Z")])
+    write_day(root, dt.date(2026, 3, 3), [b"{broken too"])  # a day of quarantined lines only: no rows
     return root
 
 
@@ -52,15 +53,16 @@ def test_raw_assets_materialize_with_counts_and_quarantine_report(tmp_path):
     assert accounts["dagster/row_count"] == 3 and accounts["rows_quarantined"] == 1
     assert accounts["formats_detected"] == "canonical" and accounts["files_read"] == 1
     web = metadata(result, ["raw", "web_events"])
-    assert (web["rows_loaded"], web["rows_quarantined"], web["files_read"], web["days_in_table"]) == (6, 1, 2, 2)
+    assert (web["rows_loaded"], web["rows_quarantined"], web["files_read"], web["days_in_table"]) == (6, 2, 3, 2)
+    assert (web["first_day"], web["last_day"]) == ("2026-03-01", "2026-03-02")
     quarantine = metadata(result, ["raw", "quarantine"])
-    assert quarantine["rows_quarantined"] == 2
+    assert quarantine["rows_quarantined"] == 3
     assert "| accounts: not an employee count (integer or range) in employee_count | 1 |" in quarantine["distribution/reason"]
-    assert "| web_events: broken JSON | 1 |" in quarantine["distribution/reason"]
+    assert "| web_events: broken JSON | 2 |" in quarantine["distribution/reason"]
 
     # nightly again: unchanged day files are skipped; a backfill range forces a reload
     again = materialize([raw_web_events], resources=resources(tmp_path))
-    assert metadata(again, ["raw", "web_events"])["files_skipped_unchanged"] == 2
+    assert metadata(again, ["raw", "web_events"])["files_skipped_unchanged"] == 3
     backfill = materialize([raw_web_events], resources=resources(tmp_path), run_config={
         "ops": {"raw__web_events": {"config": {"start_date": "2026-03-02", "end_date": "2026-03-02"}}}})
     assert metadata(backfill, ["raw", "web_events"])["files_read"] == 1

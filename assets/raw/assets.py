@@ -21,6 +21,7 @@ from assets.raw.crm_load import load_crm
 from assets.raw.landing import CRM_ENTITIES, LandingFileError, LoadCounts, create_raw_tables
 from assets.raw.landing_check import check_landing
 from assets.raw.web_events_load import load_web_events
+from assets.sql_files import run_sql
 from workflows.pipeline_config import load_pipeline_config
 from workflows.resources import Folders, Warehouse
 
@@ -133,9 +134,7 @@ def raw_web_events(context: AssetExecutionContext, config: WebEventsLoadConfig, 
             context.log.info(f"backfill: reloading {len(days)} day file(s) between {start or '...'} and {end or '...'}")
         with warehouse.connect() as con:
             counts = load_web_events(con, folders.landing, days=days, force=days is not None, loaded_at=_utc_now())
-            days_loaded = con.execute(
-                "select count(distinct event_date), min(event_date)::varchar, max(event_date)::varchar from raw.web_events"
-            ).fetchone()
+            days_loaded = run_sql(con, "raw/web_event_days_summary").fetchone()
             return MaterializeResult(metadata={
                 **table_metadata(con, "raw.web_events"),
                 **_counts_metadata(counts),
