@@ -100,6 +100,18 @@ def asset_shares(per_asset_s: dict[str, float], top: int = TOP_ASSETS) -> list[t
     return [(name, secs, secs / total if total else 0.0) for name, secs in ranked]
 
 
+def history_costs(report: dict, top: int = TOP_ASSETS) -> list[tuple[str, float, float]]:
+    """(step, seconds in the long-history night, in the short-history night), the `top` steps that
+    took longest over their short-history time first: where an incremental night still pays for
+    history (from the reported attempts of the two nights; a step's noise is a few tenths)."""
+    runs = report.get("runs") or {}
+    long, short = ((runs.get(phase) or {}).get("per_step_s") or {} for phase in ("incremental", "incremental_30d"))
+    if not long or not short:
+        return []
+    steps = sorted(set(long) | set(short), key=lambda step: short.get(step, 0.0) - long.get(step, 0.0))
+    return [(step, long.get(step, 0.0), short.get(step, 0.0)) for step in steps[:top]]
+
+
 def render_markdown(report: dict) -> str:
     """The table for the README's Performance section, the top assets, and the machine it ran on."""
     m, rows, runs = report["machine"], report.get("rows") or {}, report.get("runs") or {}
@@ -136,6 +148,12 @@ def render_markdown(report: dict) -> str:
         lines += ["", "Where the full rebuild spends its time (top steps/assets, from the run's Dagster events):", "",
                   "| asset | time | share |", "|---|---:|---:|"]
         lines += [f"| `{name}` | {_fmt(secs)} | {share:.0%} |" for name, secs, share in shares]
+    extra = history_costs(report)
+    if extra:
+        lines += ["", f"Where the incremental night pays for history (per step, {long_days} against {short_days} days "
+                  f"of history; the {len(extra)} biggest differences):", "",
+                  "| step | all history | short history | extra |", "|---|---:|---:|---:|"]
+        lines += [f"| `{step}` | {_fmt(a)} | {_fmt(b)} | {a - b:+.1f}s |" for step, a, b in extra]
     by_step = sorted((report.get("peak_rss_by_step") or {}).items(), key=lambda kv: kv[1], reverse=True)[:5]
     if by_step:
         lines += ["", "Peak RSS of the process tree while each step of the full rebuild ran (top 5):", "",
@@ -173,6 +191,10 @@ def render_console(report: dict) -> str:
     if inc_shares:
         out.append("Incremental night (all history), top assets by time:")
         out += [f"  {share:5.1%}  {secs:8.1f}s  {name}" for name, secs, share in inc_shares]
+    extra = history_costs(report, top=5)
+    if extra:
+        out.append("Incremental night, the steps that pay most for history (all history vs short history):")
+        out += [f"  {a - b:+6.1f}s  {a:6.1f}s vs {b:5.1f}s  {step}" for step, a, b in extra]
     for err in report.get("errors") or []:
         out.append(f"ERROR: {err}")
     return "\n".join(out)

@@ -337,3 +337,21 @@ def test_the_history_ratio_is_the_median_of_the_rounds_when_they_were_paired():
     assert paired_ratios({**runs, "incremental_30d": night(57.6, 62.5)}) == []
     assert paired_ratios({**runs, "incremental": night(68.0, 76.2, 79.5, ok=False)}) == []
     assert paired_ratios({"incremental": night(68.0)}) == []
+
+
+def test_history_costs_rank_the_steps_by_what_the_long_history_adds():
+    from bench.report import history_costs
+
+    night = {"ok": True, "wall_s": 20.0, "peak_rss_bytes": 10**9}
+    runs = {"incremental": {**night, "per_step_s": {"staging__events": 5.2, "raw_crm": 8.0, "staging__sessions": 1.9}},
+            "incremental_30d": {**night, "per_step_s": {"staging__events": 1.4, "raw_crm": 8.3, "staging__sessions": 0.7,
+                                                        "only_short": 0.1}}}
+    report = {**_report(), "runs": runs}
+    assert history_costs(report, top=2) == [("staging__events", 5.2, 1.4), ("staging__sessions", 1.9, 0.7)]
+    assert history_costs(report)[-1] == ("raw_crm", 8.0, 8.3)  # faster with the long history: last
+    assert history_costs({"runs": {"incremental": runs["incremental"]}}) == []
+    report.update(date="2026-12-07T00:00:00+00:00", git={"commit": "a" * 40, "dirty": False}, errors=[],
+                  machine={"cores": 2, "cpu_model": "cpu", "memory_bytes": 8 * 10**9, "python": "3.11", "versions": {}})
+    report["targets"] = [t.as_dict() for t in evaluate_targets(report)]
+    assert "| `staging__events` | 5.2s | 1.4s | +3.8s |" in render_markdown(report)
+    assert "+3.8s" in render_console(report)
