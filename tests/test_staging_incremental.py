@@ -22,11 +22,14 @@ from assets.raw.web_events_load import load_web_events
 from assets.staging.incremental import build_events, build_identity_map, build_sessions
 from assets.staging.models import build_model, build_staging
 from assets.staging.web_rules import load_web_rules
+from assets.segments.content_events import refresh_content_events
+from assets.segments.interests import load_content_rules
 from assets.segments.touches import update_contact_touches
 from data_quality.rebuilt_rows import mark_checked
 from pipeline_helpers import make_sample
 
 END = dt.date(2026, 11, 20)
+COUNTED = list(load_content_rules().counted_events)
 LOADED = dt.datetime(2026, 11, 21, 2, 0)
 
 
@@ -80,6 +83,7 @@ def nights(tmp_path_factory):
     con = duckdb.connect(str(warehouse))
     night(con, landing, LOADED)
     first_modes = con.execute("select model from build_state.builds order by 1").fetchall()
+    assert refresh_content_events(con, COUNTED) == "rebuilt"  # night 1's segments made the copy
     queues = {"night 1": unchecked_sessions(con)}
     mark_checked(con, "staging.sessions")   # night 1's sessions suite passed
 
@@ -87,9 +91,11 @@ def nights(tmp_path_factory):
     # anonymous visitor identifying as a known contact
     old = [json.loads(line) for line in days[0].read_text().splitlines() if line.startswith("{")]
     page = next(e for e in old if e.get("type") == "page" and e.get("anonymousId"))
+    # (one with content downloads or form fills, so the content events copy has rows to re-point)
     stranger = con.execute(
         "select anonymous_id from staging.events where contact_id is null and anonymous_id is not null "
-        "and not is_bot group by 1 order by count(*) desc, 1 limit 1").fetchone()[0]
+        "and not is_bot group by 1 order by count(*) filter (where list_contains(?, event)) > 0 desc, count(*) desc, 1 "
+        "limit 1", [COUNTED]).fetchone()[0]
     email = con.execute("select email_normalized from staging.contacts where email_valid order by contact_id limit 1").fetchone()[0]
     earlier = (dt.datetime.fromisoformat(page["timestamp"].replace("Z", "")) - dt.timedelta(minutes=5)).isoformat() + "Z"
     extra = [
@@ -213,6 +219,38 @@ def test_incremental_equals_a_full_rebuild(nights, table):
     con, *_ = nights
     only_incremental, only_full, rows = differences(con, table)
     assert rows > 0 and (only_incremental, only_full) == (0, 0)
+
+
+CONTENT_COLUMNS = "message_id, contact_id, event, content_topic, content_id, page_path, ts, is_bot"
+
+
+def test_the_content_events_copy_follows_the_incremental_night(nights):
+    """build_state.content_events, made on night 1 and kept in step by night 2's incremental events
+    build, holds exactly the counted events' rows of the full rebuild's staging.events, the stranger's
+    re-pointed downloads included; the interests' reader then keeps it as it is."""
+    con, _, _, _, stranger, *_ = nights
+    copy = f"select {CONTENT_COLUMNS} from build_state.content_events"
+    expected = f"select {CONTENT_COLUMNS} from rebuilt.staging.events where list_contains(?, event)"
+    assert con.execute(f"select count(*) from ({copy} except all {expected})", [COUNTED]).fetchone()[0] == 0
+    assert con.execute(f"select count(*) from ({expected} except all {copy})", [COUNTED]).fetchone()[0] == 0
+    contact = con.execute("select any_value(contact_id) from staging.events where anonymous_id = ?", [stranger]).fetchone()[0]
+    repointed = con.execute(
+        "select count(*) from build_state.content_events where contact_id = ? and message_id in "
+        "(select message_id from staging.events where anonymous_id = ? and event_date < ?)",
+        [contact, stranger, dt.date.fromisoformat(nights[6][-1].stem)]).fetchone()[0]
+    assert contact is not None and repointed > 0  # identified last night, downloaded before
+    assert refresh_content_events(con, list(reversed(COUNTED))) == "kept"  # same names, any order
+
+
+def test_the_content_events_copy_is_rebuilt_for_other_names_and_after_a_full_events_build(nights, tmp_path):
+    con, *_ = nights
+    with copy_of_night_two(con, tmp_path / "copy.duckdb") as copy:
+        assert refresh_content_events(copy, COUNTED[:1]) == "rebuilt"
+        assert copy.execute("select list_distinct(list(event)) from build_state.content_events").fetchone()[0] == COUNTED[:1]
+        assert refresh_content_events(copy, COUNTED[:1]) == "kept"
+        build_events(copy, load_web_rules(), full=True)
+        assert copy.execute("select count(*) from build_state.content_events_spec").fetchone()[0] == 0
+        assert refresh_content_events(copy, COUNTED[:1]) == "rebuilt"
 
 
 def test_the_awkward_cases_happened(nights):

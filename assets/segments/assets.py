@@ -10,6 +10,7 @@ from assets.data_date import resolve_data_date
 from assets.metadata import distribution_md, table_metadata
 from assets.segments.channels import assign_channel, lead_source_channel_expr, load_channel_rules
 from assets.segments.company_size import add_company_size, load_company_size_rules
+from assets.segments.content_events import refresh_content_events
 from assets.segments.distinct_values import with_per_combination
 from assets.segments.interests import content_interests, load_content_rules, nurture_track_expr
 from assets.segments.persona import classify_contacts
@@ -132,7 +133,9 @@ def contact_segments(warehouse: Warehouse, folders: Folders) -> MaterializeResul
 
     Rules: config/channels.yaml (GA4 default channel grouping, CRM lead sources) and
     config/content.yaml (topics, nurture tracks). Touches are recomputed only for the contacts whose
-    sessions changed (assets/segments/touches.py; metadata `touches_build`). Used by the audiences."""
+    sessions changed (assets/segments/touches.py; metadata `touches_build`); interests read the
+    counted events' copy that staging/events keeps in step (assets/segments/content_events.py;
+    metadata `content_events_copy`). Used by the audiences."""
     channel_rules = load_channel_rules(folders.config)
     content_rules = load_content_rules(folders.config)
     with warehouse.connect() as con:
@@ -150,6 +153,7 @@ def contact_segments(warehouse: Warehouse, folders: Folders) -> MaterializeResul
             pl.when(pl.col("last_touch_source").is_null()).then(pl.lit("Direct"))
             .otherwise(pl.col("last_touch_channel")).alias("last_touch_channel")
         )
+        content_copy = refresh_content_events(con, content_rules.counted_events)  # kept in step by staging/events
         events = run_sql(con, "segments/contact_content_events", {"events": list(content_rules.counted_events)}).pl()
         interests = content_interests(events, rules=content_rules).with_columns(
             nurture_track_expr(pl.col("content_interests"), rules=content_rules).alias("nurture_track"))
@@ -192,6 +196,7 @@ def contact_segments(warehouse: Warehouse, folders: Folders) -> MaterializeResul
             "contacts_with_web_touch": MetadataValue.int(int(segments["first_touch_channel"].is_not_null().sum())),
             "touches_build": MetadataValue.text(touch_build.mode),
             "touches_recomputed": MetadataValue.int(touch_build.rebuilt),
+            "content_events_copy": MetadataValue.text(content_copy),
             "distribution/lead_source_channel": counts(segments, "lead_source_channel"),
             "distribution/first_touch_channel": counts(segments, "first_touch_channel"),
             "distribution/last_touch_channel": counts(segments, "last_touch_channel"),

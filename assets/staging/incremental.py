@@ -22,12 +22,15 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 import duckdb
 
 from assets.sql_files import run_sql, sql_text
 from assets.staging.web_rules import WebRules
 from assets.warehouse_tables import table_exists
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
-def in_transaction(con: duckdb.DuckDBPyConnection, build) -> BuildInfo:
+def in_transaction(con: duckdb.DuckDBPyConnection, build: Callable[[], T]) -> T:
     """`build()` in one transaction: its table and its build state change together, or not at all."""
     con.begin()
     try:
@@ -90,7 +93,8 @@ STEPS = {
     ("events", "incremental"): _Steps("staging/events_affected", "staging/events_merge", "events_affected",
                                       "drop table if exists events_input; drop table if exists events_raw_rows; "
                                       "drop table if exists events_stale; drop table if exists events_stale_days; "
-                                      "drop table if exists events_repointed; drop table if exists events_repointed_anonymous_ids"),
+                                      "drop table if exists events_repointed; drop table if exists events_repointed_anonymous_ids; "
+                                      "drop table if exists events_rebuilt"),
     ("events", "full"): _Steps("staging/events", "staging/events_replace", "staging.events",
                                "drop view if exists events_input"),
     ("sessions", "incremental"): _Steps("staging/sessions_merge", "staging/sessions_apply", "sessions_changed_visitors",
@@ -164,9 +168,11 @@ def build_events(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bool = F
         incremental = not full and tracked and _built_on(con, "events", wanted, ("staging", "events"))
         info = _run(con, "events", "incremental" if incremental else "full", rules)
         run_sql(con, "staging/events_identities_changed" if incremental else "staging/events_identities_all")
-        if not incremental:  # every session may change: the sessions build starts over too
+        if not incremental:  # every session may change: the sessions build starts over too, and the
+            # content events copy is made again from the new table by its next reader
             con.execute("delete from build_state.builds where model = 'sessions'; delete from build_state.sessions_pending; "
-                        "delete from build_state.sessions_repointed")
+                        "delete from build_state.sessions_repointed; delete from build_state.content_events_spec; "
+                        "delete from build_state.content_events")
         _record(con, "events", wanted, tracked)
         return info
 

@@ -36,3 +36,14 @@ create table if not exists build_state.touches_pending (contact_id varchar);
 -- limit_to_rebuilt column (staging.sessions: visitor_key); a NULL key is the whole table. The expectation
 -- check validates only those rows and empties the table's entries when it passes (data_quality).
 create table if not exists build_state.unchecked_rows (table_name varchar, key varchar);
+
+-- the rows of staging.events whose event is one of the names in content_events_spec (config/content.yaml
+-- counted_events, as the content interests last asked for them), the columns the interests read: the
+-- interests read these instead of every event ever (sql/segments/content_events_rebuild.sql makes it,
+-- assets/segments/content_events.py). The incremental events build keeps it in step with staging.events
+-- (sql/staging/events_merge.sql); a full events build empties the spec, so the next reader rebuilds it.
+create table if not exists build_state.content_events (
+    message_id varchar, contact_id varchar, event varchar, content_topic varchar, content_id varchar,
+    page_path varchar, ts timestamp, is_bot boolean
+);
+create table if not exists build_state.content_events_spec (events varchar[]);
