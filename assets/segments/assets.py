@@ -138,6 +138,10 @@ def contact_segments(warehouse: Warehouse, folders: Folders) -> MaterializeResul
     metadata `content_events_copy`). Used by the audiences."""
     channel_rules = load_channel_rules(folders.config)
     content_rules = load_content_rules(folders.config)
+    # Its own connection: when the copy must be made again (first night, after a full events build),
+    # DuckDB's cache of the scanned events goes with it, before the frames below are built.
+    with warehouse.connect() as con:
+        content_copy = refresh_content_events(con, content_rules.counted_events)  # kept in step by staging/events
     with warehouse.connect() as con:
         touch_build = update_contact_touches(con)  # only the contacts whose sessions changed
         touches = con.table("build_state.contact_touches").pl()
@@ -153,7 +157,6 @@ def contact_segments(warehouse: Warehouse, folders: Folders) -> MaterializeResul
             pl.when(pl.col("last_touch_source").is_null()).then(pl.lit("Direct"))
             .otherwise(pl.col("last_touch_channel")).alias("last_touch_channel")
         )
-        content_copy = refresh_content_events(con, content_rules.counted_events)  # kept in step by staging/events
         events = run_sql(con, "segments/contact_content_events", {"events": list(content_rules.counted_events)}).pl()
         interests = content_interests(events, rules=content_rules).with_columns(
             nurture_track_expr(pl.col("content_interests"), rules=content_rules).alias("nurture_track"))
