@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -70,6 +71,7 @@ class NightlyResult:
     peak_rss_by_step: dict[str, int] = field(default_factory=dict)  # tree RSS peak while the step ran
     failed_steps: list[str] = field(default_factory=list)
     attempts_s: list[float] = field(default_factory=list)  # wall time of every attempt (repeated nights)
+    per_step_median_s: dict[str, float] = field(default_factory=dict)  # per step, the median over the attempts
 
     def as_dict(self) -> dict:
         """JSON-ready form for report.json."""
@@ -80,13 +82,18 @@ def median_run(attempts: list[NightlyResult]) -> NightlyResult:
     """The attempt to report for a night run several times from the same state: a failed one if any
     failed (its error matters more than a time), else the median by wall time (the lower middle one of
     an even number). It carries every attempt's wall time in `attempts_s` and the highest peak RSS of
-    them all (the memory target holds for every run)."""
+    them all (the memory target holds for every run), and per step the median over the attempts
+    (`per_step_median_s`: one step of one attempt swings by tenths of a second)."""
     if not attempts:
         raise ValueError("median_run: no attempt")
     failed = [a for a in attempts if not a.ok]
     chosen = failed[0] if failed else sorted(attempts, key=lambda a: a.wall_s)[(len(attempts) - 1) // 2]
     chosen.attempts_s = [a.wall_s for a in attempts]
     chosen.peak_rss_bytes = max(a.peak_rss_bytes for a in attempts)
+    steps = {step for a in attempts for step in a.per_step_s}
+    chosen.per_step_median_s = {
+        step: round(statistics.median(a.per_step_s[step] for a in attempts if step in a.per_step_s), 3)
+        for step in sorted(steps)}
     return chosen
 
 

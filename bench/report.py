@@ -103,9 +103,10 @@ def asset_shares(per_asset_s: dict[str, float], top: int = TOP_ASSETS) -> list[t
 def history_costs(report: dict, top: int = TOP_ASSETS) -> list[tuple[str, float, float]]:
     """(step, seconds in the long-history night, in the short-history night), the `top` steps that
     took longest over their short-history time first: where an incremental night still pays for
-    history (from the reported attempts of the two nights; a step's noise is a few tenths)."""
+    history (per step the median over each night's attempts, else the reported attempt's time)."""
     runs = report.get("runs") or {}
-    long, short = ((runs.get(phase) or {}).get("per_step_s") or {} for phase in ("incremental", "incremental_30d"))
+    long, short = ((runs.get(phase) or {}).get("per_step_median_s") or (runs.get(phase) or {}).get("per_step_s") or {}
+                   for phase in ("incremental", "incremental_30d"))
     if not long or not short:
         return []
     steps = sorted(set(long) | set(short), key=lambda step: short.get(step, 0.0) - long.get(step, 0.0))
@@ -149,9 +150,10 @@ def render_markdown(report: dict) -> str:
                   "| asset | time | share |", "|---|---:|---:|"]
         lines += [f"| `{name}` | {_fmt(secs)} | {share:.0%} |" for name, secs, share in shares]
     extra = history_costs(report)
+    medians = ", each the median of the attempts" if (runs.get("incremental") or {}).get("per_step_median_s") else ""
     if extra:
         lines += ["", f"Where the incremental night pays for history (per step, {long_days} against {short_days} days "
-                  f"of history; the {len(extra)} biggest differences):", "",
+                  f"of history{medians}; the {len(extra)} biggest differences):", "",
                   "| step | all history | short history | extra |", "|---|---:|---:|---:|"]
         lines += [f"| `{step}` | {_fmt(a)} | {_fmt(b)} | {a - b:+.1f}s |" for step, a, b in extra]
     by_step = sorted((report.get("peak_rss_by_step") or {}).items(), key=lambda kv: kv[1], reverse=True)[:5]

@@ -296,11 +296,15 @@ def test_markdown_names_failed_and_missing_runs():
 def test_a_repeated_night_reports_its_median_attempt_or_its_failure():
     from bench.nightly import NightlyResult, median_run
 
-    def night(wall_s: float, rss: int, ok: bool = True) -> NightlyResult:
-        return NightlyResult("incremental", ok, wall_s, rss, 0 if ok else 1, "2026-11-01", error=None if ok else "boom")
+    def night(wall_s: float, rss: int, ok: bool = True, **steps: float) -> NightlyResult:
+        return NightlyResult("incremental", ok, wall_s, rss, 0 if ok else 1, "2026-11-01", error=None if ok else "boom",
+                             per_step_s=steps)
 
-    chosen = median_run([night(81.9, 3 * 10**9), night(74.1, 4 * 10**9), night(76.0, 2 * 10**9)])
+    chosen = median_run([night(81.9, 3 * 10**9, events=5.0, crm=9.0), night(74.1, 4 * 10**9, events=3.0),
+                         night(76.0, 2 * 10**9, events=4.5, crm=8.0)])
     assert chosen.wall_s == 76.0 and chosen.attempts_s == [81.9, 74.1, 76.0] and chosen.peak_rss_bytes == 4 * 10**9
+    assert chosen.per_step_s == {"events": 4.5, "crm": 8.0}  # the chosen attempt's own
+    assert chosen.per_step_median_s == {"crm": 8.5, "events": 4.5}  # a step missing from an attempt: of the others
     assert median_run([night(80.0, 1), night(70.0, 1)]).wall_s == 70.0  # the lower middle of an even count
     assert median_run([night(70.0, 1), night(12.0, 1, ok=False)]).error == "boom"
     with pytest.raises(ValueError):
@@ -350,6 +354,8 @@ def test_history_costs_rank_the_steps_by_what_the_long_history_adds():
     assert history_costs(report, top=2) == [("staging__events", 5.2, 1.4), ("staging__sessions", 1.9, 0.7)]
     assert history_costs(report)[-1] == ("raw_crm", 8.0, 8.3)  # faster with the long history: last
     assert history_costs({"runs": {"incremental": runs["incremental"]}}) == []
+    medians = {phase: {**run, "per_step_median_s": {"staging__events": 4.0}} for phase, run in runs.items()}
+    assert history_costs({"runs": medians}) == [("staging__events", 4.0, 4.0)]  # the medians when there are any
     report.update(date="2026-12-07T00:00:00+00:00", git={"commit": "a" * 40, "dirty": False}, errors=[],
                   machine={"cores": 2, "cpu_model": "cpu", "memory_bytes": 8 * 10**9, "python": "3.11", "versions": {}})
     report["targets"] = [t.as_dict() for t in evaluate_targets(report)]
