@@ -242,11 +242,19 @@ def test_the_content_events_copy_follows_the_incremental_night(nights):
     assert refresh_content_events(con, list(reversed(COUNTED))) == "kept"  # same names, any order
 
 
-def test_the_content_events_copy_is_rebuilt_for_other_names_and_after_a_full_events_build(nights, tmp_path):
+def test_the_content_events_copy_is_rebuilt_for_other_names_another_definition_and_after_a_full_events_build(
+        nights, tmp_path):
     con, *_ = nights
     with copy_of_night_two(con, tmp_path / "copy.duckdb") as copy:
         assert refresh_content_events(copy, COUNTED[:1]) == "rebuilt"
         assert copy.execute("select list_distinct(list(event)) from build_state.content_events").fetchone()[0] == COUNTED[:1]
+        assert refresh_content_events(copy, COUNTED[:1]) == "kept"
+        copy.execute("update build_state.content_events_spec set fingerprint = 'an older definition'")
+        assert refresh_content_events(copy, COUNTED[:1]) == "rebuilt"
+        # a spec table from before the fingerprint column: the column is added, the copy made again
+        copy.execute("drop table build_state.content_events_spec; create table build_state.content_events_spec "
+                     "(events varchar[]); insert into build_state.content_events_spec values (?)", [sorted(COUNTED[:1])])
+        assert refresh_content_events(copy, COUNTED[:1]) == "rebuilt"
         assert refresh_content_events(copy, COUNTED[:1]) == "kept"
         build_events(copy, load_web_rules(), full=True)
         assert copy.execute("select count(*) from build_state.content_events_spec").fetchone()[0] == 0
@@ -353,3 +361,131 @@ def test_a_changed_user_id_is_found_on_days_the_identity_evidence_has_not_read(n
                             [merged_user]).fetchall() == [("moved-elsewhere",)]
         assert copy.execute("select count(*) from build_state.sessions_repointed where visitor_key = 'a:inc-two-logins'"
                             ).fetchone()[0] == 2
+
+
+def _copy_diff(con, names=None):
+    """(rows only in build_state.content_events, rows only in staging.events' rows of `names`)."""
+    names = COUNTED if names is None else names
+    a = f"select {CONTENT_COLUMNS} from build_state.content_events"
+    b = f"select {CONTENT_COLUMNS} from staging.events where list_contains(?, event)"
+    only_copy = con.execute(f"select count(*) from ({a} except all {b})", [names]).fetchone()[0]
+    only_events = con.execute(f"select count(*) from ({b} except all {a})", [names]).fetchone()[0]
+    return only_copy, only_events
+
+
+def _landing_copy(days, tmp_path):
+    """A copy of the fixture's landing folder (night 2's files)."""
+    root = days[0].parents[3]
+    landing = tmp_path / "landing"
+    shutil.copytree(root / "landing", landing, copy_function=shutil.copy2)
+    return landing
+
+
+def _rebuild_nightly(con, landing, loaded_at, identity=True):
+    """Load `landing` and build staging up to the events (without the identity map: `identity=False`)."""
+    rules = load_web_rules()
+    load_crm(con, landing, loaded_at)
+    load_web_events(con, landing, loaded_at=loaded_at)
+    for table in ("suppressions", "contacts", "contact_id_map", "accounts", "opportunities", "subscriptions"):
+        build_model(con, table, rules, END)
+    if identity:
+        build_identity_map(con, rules)
+    return build_events(con, rules)
+
+
+def test_the_content_events_copy_stays_in_step_through_reloads_redeliveries_and_identities(nights, tmp_path):
+    """After every kind of incremental events build the copy equals the counted events' rows of
+    staging.events (a review's scenarios): a reloaded day that renames, retopics, adds and removes
+    content events; re-delivered content events (the new copy wins, or the old one stays); a visitor
+    with content events identifying, then not any more (two builds without a reader between them);
+    events built before the identity map; an incremental build while a full build left no spec."""
+    con, *_ = nights
+    days = nights[6]
+    with copy_of_night_two(con, tmp_path / "s.duckdb") as copy:
+        assert refresh_content_events(copy, COUNTED) == "kept"
+        assert _copy_diff(copy) == (0, 0)
+        landing = _landing_copy(days, tmp_path)
+        events_dir = landing / "web" / "events"
+        # 1. an old day reloaded: a content event renamed away, a page view renamed into a content event,
+        #    a content event removed, a content event's topic changed
+        counts = {p.name: sum(1 for l in (events_dir / p.name).read_text().splitlines() if any(n in l for n in COUNTED))
+                  for p in days[4:-1]}
+        old_name = max(counts, key=counts.get)
+        old_day = events_dir / old_name
+        lines = old_day.read_text().splitlines()
+        docs = [json.loads(l) if l.startswith("{") else None for l in lines]
+        content_idx = [i for i, d in enumerate(docs) if d and d.get("event") in COUNTED]
+        page_idx = [i for i, d in enumerate(docs) if d and d.get("type") == "page"]
+        assert len(content_idx) >= 3, content_idx
+        d = docs[content_idx[0]]; d["event"] = "Something Else"; lines[content_idx[0]] = json.dumps(d)
+        d = docs[content_idx[1]]; d.setdefault("properties", {})["topic"] = "changed_topic"; lines[content_idx[1]] = json.dumps(d)
+        d = docs[page_idx[0]]; d["type"] = "track"; d["event"] = COUNTED[0]; lines[page_idx[0]] = json.dumps(d)
+        removed = docs[content_idx[2]]
+        del lines[content_idx[2]]
+        old_day.write_text("\n".join(lines) + "\n")
+        # 2. re-delivered old content events on a new day: one earlier (the new copy wins), one later
+        #    (the old day's copy stays)
+        first_day = [json.loads(l) for p in days[:3] for l in (events_dir / p.name).read_text().splitlines() if l.startswith("{")]
+        olds = [e for e in first_day if e.get("event") in COUNTED][:2]
+        assert len(olds) == 2
+        def shifted(e, minutes):
+            t = dt.datetime.fromisoformat(e["timestamp"].replace("Z", "")) + dt.timedelta(minutes=minutes)
+            return json.dumps({**e, "timestamp": t.isoformat() + "Z", "properties": {**(e.get("properties") or {}), "topic": "redelivered"}})
+        # 3. an anonymous visitor with content events and no contact identifies
+        stranger = copy.execute(
+            "select anonymous_id from staging.events where contact_id is null and anonymous_id is not null and "
+            "list_contains(?, event) and anonymous_id <> 'inc-two-logins' group by 1 order by count(*) desc, 1 limit 1",
+            [COUNTED]).fetchone()[0]
+        email = copy.execute("select email_normalized from staging.contacts where email_valid order by contact_id desc limit 1").fetchone()[0]
+        new_date = dt.date.fromisoformat(days[-1].stem) + dt.timedelta(days=1)
+        new_day = events_dir / f"{new_date}.jsonl"
+        new_day.write_text("\n".join([
+            shifted(olds[0], -5), shifted(olds[1], +5),
+            event_line(type="identify", messageId="rv-identify", anonymousId=stranger,
+                       timestamp=f"{new_date}T09:00:00Z", traits={"email": email}),
+            event_line(type="track", event=COUNTED[-1], messageId="rv-new-content", anonymousId=stranger,
+                       timestamp=f"{new_date}T09:01:00Z", properties={"topic": "t", "content_id": "c"}),
+        ]) + "\n")
+        loaded = LOADED + dt.timedelta(days=3)
+        os.utime(old_day, (loaded.timestamp(), loaded.timestamp()))
+        info = _rebuild_nightly(copy, landing, loaded)
+        assert info.mode == "incremental"
+        assert copy.execute("select count(*) from staging.events where message_id = ?", [removed["messageId"]]).fetchone()[0] == 0
+        assert _copy_diff(copy) == (0, 0), "after reload + redelivery + identify"
+        topics = dict(copy.execute("select message_id, content_topic from build_state.content_events where message_id in (?, ?)",
+                                   [olds[0]["messageId"], olds[1]["messageId"]]).fetchall())
+        assert topics[olds[0]["messageId"]] == "redelivered" and topics[olds[1]["messageId"]] != "redelivered", topics
+        assert copy.execute("select count(*) from build_state.content_events where message_id = ?", [docs[page_idx[0]]["messageId"]]).fetchone()[0] == 1
+        assert copy.execute("select count(*) from build_state.content_events where message_id = ?", [docs[content_idx[0]]["messageId"]]).fetchone()[0] == 0
+        assert copy.execute("select count(*) from build_state.content_events where content_topic = 'changed_topic'").fetchone()[0] == 1
+        assert copy.execute("select count(*) from build_state.content_events where contact_id is not null and message_id in "
+                            "(select message_id from staging.events where anonymous_id = ?)", [stranger]).fetchone()[0] > 0
+        # 4. a second incremental build without a reader: identity removed again (the identify deleted)
+        new_day.write_text("\n".join(new_day.read_text().splitlines()[:2] + new_day.read_text().splitlines()[3:]) + "\n")
+        later = loaded + dt.timedelta(days=1)
+        os.utime(new_day, (later.timestamp(), later.timestamp()))
+        assert _rebuild_nightly(copy, landing, later).mode == "incremental"
+        assert _copy_diff(copy) == (0, 0), "after the identify went away"
+        # 5. a build of events without the identity map first (evidence lags), then with it
+        even_later = later + dt.timedelta(days=1)
+        (events_dir / f"{new_date + dt.timedelta(days=1)}.jsonl").write_text(event_line(
+            type="track", event=COUNTED[0], messageId="rv-late", anonymousId=stranger, userId="nobody",
+            timestamp=f"{new_date + dt.timedelta(days=1)}T01:00:00Z", properties={"topic": "x"}) + "\n")
+        assert _rebuild_nightly(copy, landing, even_later, identity=False).mode == "incremental"
+        assert _copy_diff(copy) == (0, 0), "events without identity map"
+        assert build_identity_map(copy, load_web_rules()).mode == "incremental"
+        assert build_events(copy, load_web_rules()).mode == "incremental"
+        assert _copy_diff(copy) == (0, 0), "identity map caught up"
+        # 6. full build empties; incremental while spec empty; the reader rebuilds; other names
+        build_events(copy, load_web_rules(), full=True)
+        (events_dir / f"{new_date + dt.timedelta(days=2)}.jsonl").write_text(event_line(
+            type="track", event=COUNTED[0], messageId="rv-later", anonymousId=stranger,
+            timestamp=f"{new_date + dt.timedelta(days=2)}T01:00:00Z", properties={"topic": "x"}) + "\n")
+        assert _rebuild_nightly(copy, landing, even_later + dt.timedelta(days=1)).mode == "incremental"
+        assert copy.execute("select count(*) from build_state.content_events").fetchone()[0] == 0
+        assert refresh_content_events(copy, COUNTED) == "rebuilt"
+        assert _copy_diff(copy) == (0, 0)
+        assert refresh_content_events(copy, ["page_view_never", COUNTED[0]]) == "rebuilt"
+        assert _copy_diff(copy, ["page_view_never", COUNTED[0]]) == (0, 0)
+        assert refresh_content_events(copy, []) == "rebuilt"
+        assert refresh_content_events(copy, []) == "kept"

@@ -38,7 +38,8 @@ create table if not exists build_state.touches_pending (contact_id varchar);
 create table if not exists build_state.unchecked_rows (table_name varchar, key varchar);
 
 -- the rows of staging.events whose event is one of the names in content_events_spec (config/content.yaml
--- counted_events, as the content interests last asked for them), the columns the interests read: the
+-- counted_events, as the content interests last asked for them; and the fingerprint of the SQL that made
+-- it, so a changed definition rebuilds it), the columns the interests read: the
 -- interests read these instead of every event ever (sql/segments/content_events_rebuild.sql makes it,
 -- assets/segments/content_events.py). The incremental events build keeps it in step with staging.events
 -- (sql/staging/events_merge.sql); a full events build empties the spec, so the next reader rebuilds it.
@@ -46,4 +47,5 @@ create table if not exists build_state.content_events (
     message_id varchar, contact_id varchar, event varchar, content_topic varchar, content_id varchar,
     page_path varchar, ts timestamp, is_bot boolean
 );
-create table if not exists build_state.content_events_spec (events varchar[]);
+create table if not exists build_state.content_events_spec (events varchar[], fingerprint varchar);
+alter table build_state.content_events_spec add column if not exists fingerprint varchar;
