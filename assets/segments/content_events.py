@@ -4,15 +4,14 @@ instead of found again among every event each night.
 
 The copy records the event names it holds and the fingerprint of the SQL that made it
 (build_state.content_events_spec). It is rebuilt from all of staging.events when either differs, or
-when there is no spec (the first night, or after a full events build, which empties it). Otherwise the events build has already applied
-tonight's changes (sql/staging/events_merge.sql), and tests/test_staging_incremental.py asserts the
-copy equals the rows a full rebuild gives.
+when there is no spec (the first night, or after a full events build, which empties it). Otherwise
+the events build has already applied tonight's changes (sql/staging/events_merge.sql), and
+tests/test_staging_incremental.py asserts the copy equals the rows a full rebuild gives.
 """
 from __future__ import annotations
 
-from typing import Sequence
-
 import hashlib
+from typing import Sequence
 
 import duckdb
 
@@ -30,8 +29,9 @@ def refresh_content_events(con: duckdb.DuckDBPyConnection, events: Sequence[str]
 
     def refresh() -> str:
         run_sql(con, "staging/build_state")
-        spec = con.execute("select any_value(events), any_value(fingerprint), count(*) from build_state.content_events_spec").fetchone()
-        if spec[2] == 1 and list(spec[0] or []) == wanted and spec[1] == definition:
+        names, made_by, specs = con.execute(
+            "select any_value(events), any_value(fingerprint), count(*) from build_state.content_events_spec").fetchone()
+        if specs == 1 and list(names or []) == wanted and made_by == definition:
             return "kept"
         run_sql(con, REBUILD, {"events": wanted, "fingerprint": definition})
         return "rebuilt"
