@@ -20,7 +20,7 @@ import pytest
 from assets.raw.crm_load import load_crm
 from assets.raw.web_events_load import load_web_events
 from assets.staging.incremental import build_events, build_identity_map, build_sessions
-from assets.staging.models import build_model, build_staging
+from assets.staging.models import STAGING_MODELS, build_model, build_staging
 from assets.staging.web_rules import load_web_rules
 from assets.segments.content_events import refresh_content_events
 from assets.segments.interests import load_content_rules
@@ -30,6 +30,7 @@ from pipeline_helpers import make_sample
 
 END = dt.date(2026, 11, 20)
 COUNTED = list(load_content_rules().counted_events)
+CRM_MODELS = STAGING_MODELS[:STAGING_MODELS.index("identity_map")]  # the staging tables before the web ones
 LOADED = dt.datetime(2026, 11, 21, 2, 0)
 
 
@@ -152,7 +153,7 @@ def nights(tmp_path_factory):
     load_crm(con, landing, loaded_at)
     load_web_events(con, landing, loaded_at=loaded_at)
     rules = load_web_rules()
-    for table in ("suppressions", "contacts", "contact_id_map", "accounts", "opportunities", "subscriptions"):
+    for table in CRM_MODELS:
         build_model(con, table, rules, END)
     identities = build_identity_map(con, rules)
     events, sessions = build_events(con, rules), build_sessions(con, rules)
@@ -386,7 +387,7 @@ def _rebuild_nightly(con, landing, loaded_at, identity=True):
     rules = load_web_rules()
     load_crm(con, landing, loaded_at)
     load_web_events(con, landing, loaded_at=loaded_at)
-    for table in ("suppressions", "contacts", "contact_id_map", "accounts", "opportunities", "subscriptions"):
+    for table in CRM_MODELS:
         build_model(con, table, rules, END)
     if identity:
         build_identity_map(con, rules)
