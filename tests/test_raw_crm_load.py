@@ -251,6 +251,23 @@ def test_missing_required_column_stops_before_any_table_changes(tmp_path, con):
     assert snapshot(con) == before
 
 
+def test_a_failure_while_replacing_changes_no_table_and_leaves_no_temp_tables(tmp_path, con):
+    """The five tables are replaced in one transaction after every file was read and typed: a table
+    that cannot take its rows (the last one here) leaves every table as it was."""
+    root = landing(tmp_path)
+    load_crm(con, root, LOADED_AT)
+    con.execute("alter table raw.suppressions add column note varchar")  # no longer the contract's columns
+    before = snapshot(con)
+    write_csv(root / "crm" / "accounts.csv", list(CANONICAL_COLUMNS["accounts"]), GOOD["accounts"][:1])
+    with pytest.raises(duckdb.Error):
+        load_crm(con, root, LOADED_AT.replace(hour=5))
+    assert snapshot(con) == before
+    assert con.execute("select count(*) from raw.accounts").fetchone()[0] == 3
+    temp = con.execute("select table_name from duckdb_tables() where temporary union all "
+                       "select view_name from duckdb_views() where temporary and not internal").fetchall()
+    assert temp == []
+
+
 def test_missing_and_empty_required_files(tmp_path, con):
     root = landing(tmp_path)
     (root / "crm" / "contacts.csv").unlink()

@@ -3,11 +3,15 @@ transaction, every row either typed into its raw table or in `raw.quarantine`.
 
 1. `check_crm_files`: every required file exists and has a data row, every header is a recognised
    format with its required columns. All problems -> one LandingFileError, before any table changes.
-2. Per entity, in one transaction: DuckDB reads the file as text (`sql/raw/read_crm_file.sql`: fields
-   named c1..cN by position, rejected rows kept with line and text), `mapped_relation` renames and
-   maps the vendor's columns to the canonical ones (DuckDB expression API, so no header text is ever
-   formatted into SQL), and `sql/raw/load_<entity>.sql` types, replaces the table and quarantines
-   (`sql/raw/quarantine_crm_rows.sql`: a rejected row's text is rebuilt for those rows alone).
+2. Per entity, into temp tables (`sql/raw/crm_pending.sql`): DuckDB reads the file as text
+   (`sql/raw/read_crm_file.sql`: fields named c1..cN by position, rejected rows kept with line and
+   text), `mapped_relation` renames and maps the vendor's columns to the canonical ones (DuckDB
+   expression API, so no header text is ever formatted into SQL), `sql/raw/load_<entity>.sql` types
+   the rows, and the rejected ones are set aside for quarantine (`sql/raw/quarantine_crm_rows.sql`: a
+   rejected row's text is rebuilt for those rows alone). Nothing a reader sees changes here, and no
+   transaction is open: DuckDB scans a table filled inside an open transaction on one thread.
+3. One transaction replaces the five raw tables, their quarantine and load_log rows
+   (`sql/raw/replace_crm_tables.sql`).
 
 Line numbers: `_line` is 1-based with the header on line 1. A quoted value that spans several lines
 counts as one line (DuckDB's own numbering for rejected rows), so after such a value `_line` is
@@ -110,11 +114,11 @@ def _row_text(fmt: DetectedFormat) -> duckdb.Expression:
 
 def rejected_rows_text(con: duckdb.DuckDBPyConnection, fmt: DetectedFormat | None) -> duckdb.DuckDBPyRelation:
     """(_row, raw_text) of the rows of the file that typing rejected (`crm_typed` rows with problems),
-    from `crm_parsed` by `_row`: the rows are picked first, so only their text is rebuilt."""
+    from `crm_numbered` by `_row`: the rows are picked first, so only their text is rebuilt."""
     if fmt is None:
         return con.table("crm_file").select(ColumnExpression("_row"), _null().alias("raw_text"))
     rejected = con.table("crm_typed").filter(ColumnExpression("_problems") != ConstantExpression("")).select("_row")
-    picked = con.table("crm_parsed").join(rejected, "_row", how="semi")
+    picked = con.table("crm_numbered").join(rejected, "_row", how="semi")
     return picked.select(ColumnExpression("_row"), _row_text(fmt).alias("raw_text"))
 
 
@@ -189,51 +193,64 @@ def load_crm(
 ) -> dict[str, LoadCounts]:
     """Replace raw.accounts/contacts/opportunities/subscriptions/suppressions from `crm/*.csv`.
 
-    All files are checked before anything changes (LandingFileError); then one transaction loads all
-    five (all or nothing). Returns per entity: rows loaded, rows quarantined, files read, format.
+    All files are checked before anything changes (LandingFileError); all five are read and typed into
+    temp tables; then one transaction replaces the five tables (all or nothing). Returns per entity:
+    rows loaded, rows quarantined, files read, format.
     """
     formats = load_vendor_formats(config_dir)
     detected = check_crm_files(Path(landing_dir), formats)
     loaded_at = _utc_naive(loaded_at)
-    booleans = {"true_values": list(formats.true_values), "false_values": list(formats.false_values)}
     counts: dict[str, LoadCounts] = {}
-    current = Path(landing_dir) / "crm"
-    con.begin()
     try:
-        create_raw_tables(con)
         run_sql(con, "raw/macros")
+        run_sql(con, "raw/crm_pending")
         for entity in CRM_ENTITIES:
-            fmt = detected[entity]
-            path = current = crm_file(Path(landing_dir), entity)
-            if fmt is None:
-                run_sql(con, "raw/empty_crm_file")
-            else:
-                columns = {f"c{i + 1}": "VARCHAR" for i in range(len(fmt.header))}
-                run_sql(con, "raw/read_crm_file", {"path": str(path), "columns": columns, "blank_lines": blank_lines(path)})
-            mapped_relation(con, entity, fmt).create_view("crm_mapped", replace=True)
-            source_file = str(path) if fmt else None
-            params = {"source_file": source_file, "format": fmt.vendor if fmt else None, "loaded_at": loaded_at,
-                      "employee_count_pattern": EMPLOYEE_COUNT, **booleans}
-            run_sql(con, f"raw/load_{entity}", params)  # entity is one of CRM_ENTITIES: a fixed file name
-            rejected_rows_text(con, fmt).create_view("crm_row_text", replace=True)
-            run_sql(con, "raw/quarantine_crm_rows", {"source": entity, "source_file": source_file, "loaded_at": loaded_at})
-            run_sql(con, "raw/quarantine_csv_rejects", {"source": entity, "source_file": source_file, "loaded_at": loaded_at})
-            loaded = con.execute("select count(*) from crm_typed where _problems = ''").fetchone()[0]
-            quarantined = con.execute("select count(*) from raw.quarantine where source = ?", [entity]).fetchone()[0]
-            if fmt is not None:
-                run_sql(con, "raw/log_crm_load", {
-                    "source": entity, "source_file": source_file, "file_size": path.stat().st_size,
-                    "file_mtime": file_mtime(path), "rows_loaded": loaded, "rows_quarantined": quarantined,
-                    "loaded_at": loaded_at,
-                })
-            counts[entity] = LoadCounts(loaded, quarantined, 1 if fmt else 0, 0, (fmt.vendor,) if fmt else ())
-        con.execute("drop view if exists crm_mapped; drop view if exists crm_row_text; drop view if exists crm_file; drop table if exists crm_typed; "
-                    "drop table if exists crm_parsed; drop table if exists crm_steps; drop table if exists crm_skipped")
-        con.commit()
-    except duckdb.Error as exc:
-        con.rollback()
-        raise LandingFileError([(current, f"could not be read as CSV, no table was changed: {exc}")]) from exc
-    except BaseException:
-        con.rollback()
-        raise
+            counts[entity] = _read_and_type(con, Path(landing_dir), entity, detected[entity], formats, loaded_at)
+        con.begin()
+        try:
+            create_raw_tables(con)
+            run_sql(con, "raw/replace_crm_tables", {"sources": list(CRM_ENTITIES)})
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    finally:
+        run_sql(con, "raw/crm_drop_temp")
     return counts
+
+
+def _read_and_type(
+    con: duckdb.DuckDBPyConnection, landing_dir: Path, entity: str, fmt: DetectedFormat | None,
+    formats: VendorFormats, loaded_at: dt.datetime,
+) -> LoadCounts:
+    """Read one CRM file into crm_rows_<entity> and its rejected rows into the pending quarantine and
+    load_log rows (sql/raw/crm_pending.sql); no raw table changes. A file DuckDB cannot read at all
+    raises LandingFileError."""
+    path = crm_file(landing_dir, entity)
+    source_file = str(path) if fmt else None
+    params = {"source_file": source_file, "format": fmt.vendor if fmt else None, "loaded_at": loaded_at,
+              "employee_count_pattern": EMPLOYEE_COUNT, "true_values": list(formats.true_values),
+              "false_values": list(formats.false_values)}
+    try:
+        if fmt is None:
+            run_sql(con, "raw/empty_crm_file")
+        else:
+            columns = {f"c{i + 1}": "VARCHAR" for i in range(len(fmt.header))}
+            run_sql(con, "raw/read_crm_file", {"path": str(path), "columns": columns, "blank_lines": blank_lines(path)})
+        mapped_relation(con, entity, fmt).create_view("crm_mapped", replace=True)
+        run_sql(con, f"raw/load_{entity}", params)  # entity is one of CRM_ENTITIES: a fixed file name
+        rejected_rows_text(con, fmt).create_view("crm_row_text", replace=True)
+        quarantine = {"source": entity, "source_file": source_file, "loaded_at": loaded_at}
+        run_sql(con, "raw/quarantine_crm_rows", quarantine)
+        run_sql(con, "raw/quarantine_csv_rejects", quarantine)
+    except duckdb.Error as exc:
+        raise LandingFileError([(path, f"could not be read as CSV, no table was changed: {exc}")]) from exc
+    loaded = con.execute("select count(*) from crm_typed where _problems = ''").fetchone()[0]
+    quarantined = con.execute("select count(*) from crm_quarantine_pending where source = ?", [entity]).fetchone()[0]
+    if fmt is not None:
+        run_sql(con, "raw/log_crm_load", {
+            "source": entity, "source_file": source_file, "file_size": path.stat().st_size,
+            "file_mtime": file_mtime(path), "rows_loaded": loaded, "rows_quarantined": quarantined,
+            "loaded_at": loaded_at,
+        })
+    return LoadCounts(loaded, quarantined, 1 if fmt else 0, 0, (fmt.vendor,) if fmt else ())

@@ -1,8 +1,8 @@
 -- grain: one row per data row of crm/accounts.csv (full snapshot; any vendor format, already mapped to
 -- canonical column names in the temp view crm_mapped). A row without account_id, or with a value that
--- does not parse, goes to raw.quarantine (source 'accounts') instead; the table is replaced.
--- crm_typed keeps every row with its _problems ('' = none); sql/raw/quarantine_crm_rows.sql
--- quarantines the others.
+-- does not parse, goes to raw.quarantine (source 'accounts') instead.
+-- crm_typed keeps every row with its _problems ('' = none; sql/raw/quarantine_crm_rows.sql quarantines
+-- the others); crm_rows_accounts holds the table's new rows (sql/raw/replace_crm_tables.sql puts them in).
 create or replace temp table crm_typed as
 with source as (
     select * from crm_mapped
@@ -25,8 +25,8 @@ select
     ) as _problems
 from typed;
 
-delete from raw.accounts;
-insert into raw.accounts
+-- in raw.accounts's column order
+create or replace temp table crm_rows_accounts as
 select
     account_id, name, domain, industry, employee_count, annual_revenue_value, country, city, state, zip,
     created_at_value, $source_file, _line, $format, _extra, $loaded_at

@@ -1,8 +1,8 @@
 -- grain: one row per data row of crm/contacts.csv (full snapshot; any vendor format, already mapped to
 -- canonical column names in the temp view crm_mapped). A row without contact_id, or with a value that
--- does not parse, goes to raw.quarantine (source 'contacts') instead; the table is replaced.
--- crm_typed keeps every row with its _problems ('' = none); sql/raw/quarantine_crm_rows.sql
--- quarantines the others.
+-- does not parse, goes to raw.quarantine (source 'contacts') instead.
+-- crm_typed keeps every row with its _problems ('' = none; sql/raw/quarantine_crm_rows.sql quarantines
+-- the others); crm_rows_contacts holds the table's new rows (sql/raw/replace_crm_tables.sql puts them in).
 create or replace temp table crm_typed as
 with source as (
     select * from crm_mapped
@@ -25,8 +25,8 @@ select
     ) as _problems
 from typed;
 
-delete from raw.contacts;
-insert into raw.contacts
+-- in raw.contacts's column order
+create or replace temp table crm_rows_contacts as
 select
     contact_id, account_id, email, first_name, last_name, job_title, phone, city, state, zip, country,
     lead_source, lifecycle_stage, email_opt_out_value, created_at_value, updated_at_value,

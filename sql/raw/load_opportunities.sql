@@ -1,8 +1,8 @@
 -- grain: one row per data row of crm/opportunities.csv (full snapshot; any vendor format, already
 -- mapped to canonical column names in the temp view crm_mapped). A row without opportunity_id, or with
--- a value that does not parse, goes to raw.quarantine (source 'opportunities'); the table is replaced.
--- crm_typed keeps every row with its _problems ('' = none); sql/raw/quarantine_crm_rows.sql
--- quarantines the others.
+-- a value that does not parse, goes to raw.quarantine (source 'opportunities').
+-- crm_typed keeps every row with its _problems ('' = none; sql/raw/quarantine_crm_rows.sql quarantines
+-- the others); crm_rows_opportunities holds the table's new rows (sql/raw/replace_crm_tables.sql puts them in).
 create or replace temp table crm_typed as
 with source as (
     select * from crm_mapped
@@ -27,8 +27,8 @@ select
     ) as _problems
 from typed;
 
-delete from raw.opportunities;
-insert into raw.opportunities
+-- in raw.opportunities's column order
+create or replace temp table crm_rows_opportunities as
 select
     opportunity_id, account_id, contact_id, type, stage, amount_value, created_at_value, closed_at_value,
     is_won_value, $source_file, _line, $format, _extra, $loaded_at

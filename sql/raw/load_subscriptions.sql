@@ -1,8 +1,8 @@
 -- grain: one row per data row of crm/subscriptions.csv (full snapshot, canonical format, in the temp
 -- view crm_mapped). A row without subscription_id, or with a value that does not parse, goes to
--- raw.quarantine (source 'subscriptions') instead; the table is replaced.
--- crm_typed keeps every row with its _problems ('' = none); sql/raw/quarantine_crm_rows.sql
--- quarantines the others.
+-- raw.quarantine (source 'subscriptions') instead.
+-- crm_typed keeps every row with its _problems ('' = none; sql/raw/quarantine_crm_rows.sql quarantines
+-- the others); crm_rows_subscriptions holds the table's new rows (sql/raw/replace_crm_tables.sql puts them in).
 create or replace temp table crm_typed as
 with source as (
     select * from crm_mapped
@@ -29,8 +29,8 @@ select
     ) as _problems
 from typed;
 
-delete from raw.subscriptions;
-insert into raw.subscriptions
+-- in raw.subscriptions's column order
+create or replace temp table crm_rows_subscriptions as
 select
     subscription_id, account_id, plan, seats_purchased_value, seats_active_value, mrr_value,
     started_at_value, ends_at_value, status, $source_file, _line, $format, _extra, $loaded_at

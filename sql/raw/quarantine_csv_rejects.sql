@@ -1,7 +1,7 @@
--- grain: one raw.quarantine row per line of a CRM file that DuckDB could not parse into fields
--- (wrong number of fields, bad UTF-8, an unterminated quote). raw_text is DuckDB's copy of the line
--- (invalid bytes shown as '?').
-insert into raw.quarantine (source, source_file, line, reason, raw_text, event_date, loaded_at)
+-- grain: one quarantine row (crm_quarantine_pending, sql/raw/crm_pending.sql) per line of a CRM file
+-- that DuckDB could not parse into fields (wrong number of fields, bad UTF-8, an unterminated quote).
+-- raw_text is DuckDB's copy of the line (invalid bytes shown as '?').
+insert into crm_quarantine_pending (source, source_file, line, reason, raw_text, event_date, loaded_at)
 select
     $source,
     $source_file,

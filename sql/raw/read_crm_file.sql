@@ -5,8 +5,10 @@
 drop table if exists crm_reject_errors;
 drop table if exists crm_reject_scans;
 
+-- In file order (DuckDB keeps insertion order), so rowid + 1 numbers the rows: a row_number() window
+-- here read the file on one thread (1.5s instead of 0.85s for 1M contacts).
 create or replace temp table crm_parsed as
-select row_number() over () as _row, *
+select *
 from read_csv(
     $path, header = true, auto_detect = false, columns = $columns,
     delim = ',', quote = '"', escape = '"',
@@ -27,8 +29,11 @@ where line > 1;
 
 create or replace temp table crm_steps as select * from line_steps('crm_skipped');
 
+create or replace temp view crm_numbered as
+select rowid + 1 as _row, * from crm_parsed;
+
 -- a view: the typing SQL reads it once, so the rows are not copied a second time
 create or replace temp view crm_file as
 select p.*, 1 + p._row + coalesce(s.skipped, 0) as _line
-from crm_parsed as p
+from crm_numbered as p
 asof left join crm_steps as s on p._row > s.read_before;
