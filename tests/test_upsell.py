@@ -235,6 +235,31 @@ def test_latest_night_falls_back_to_crm_seats(warehouse, config):
     assert no_crm["A2"]["seat_utilization"] == 0.0
 
 
+def test_crm_fallback_needs_no_product_event_ever_not_just_in_the_windows(tmp_path, config):
+    """Product usage from before the 120 days the windows read still counts: such an account is measured
+    by its events (no active seat), not by the CRM's seats_active; only an account with no product
+    event at all falls back to the CRM."""
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    build_staging(con)
+    insert(con, "staging.accounts", [{"account_id": a, "created_at": ts("2024-01-01")} for a in ("A8", "A9", "A10")])
+    insert(con, "staging.contacts", [{"contact_id": "f1", "account_id": "A8"}, {"contact_id": "g1", "account_id": "A9"},
+                                     {"contact_id": "h1", "account_id": "A10"}])
+    insert(con, "staging.subscriptions", [
+        {"subscription_id": f"s{a}", "account_id": a, "seats_purchased": 10, "seats_active": 4, "mrr": 10.0,
+         "started_at": ts("2025-01-01"), "status": "active"} for a in ("A8", "A9", "A10")])
+    insert(con, "staging.events", [
+        event(901, "f1", "2025-12-01 10:00"),                                   # 212 days before LATEST
+        event(902, "f1", "2025-12-02 10:00", name="Feature Used", bot=True),    # a bot's: not usage
+        event(903, "g1", "2025-12-01 10:00", name="Page Loaded"),               # not a product event
+        event(904, "h1", "2026-05-01 10:00", name="Report Created"),            # in the windows, not 30 days
+    ])
+    latest = by_account(account_features(con, LATEST, PERSONA, config))
+    con.close()
+    assert (latest["A8"]["seat_utilization_source"], latest["A8"]["seat_utilization"]) == ("events", 0.0)
+    assert (latest["A9"]["seat_utilization_source"], latest["A9"]["seat_utilization"]) == ("crm", 0.4)
+    assert (latest["A10"]["seat_utilization_source"], latest["A10"]["seat_utilization"]) == ("events", 0.0)
+
+
 def test_subscription_starting_after_as_of_is_not_a_customer(past, warehouse, config):
     a3 = past["A3"]
     assert a3["is_customer"] is False
