@@ -268,6 +268,39 @@ def test_a_failure_while_replacing_changes_no_table_and_leaves_no_temp_tables(tm
     assert temp == []
 
 
+def test_an_absent_optional_file_clears_its_quarantine_keeps_its_load_log_and_no_temp_table_stays(tmp_path, con):
+    root = landing(tmp_path, suppressions=[*GOOD["suppressions"], ["", "bounced", "2024-03-02"]])
+    load_crm(con, root, LOADED_AT)
+    assert con.execute("select count(*) from raw.quarantine where source = 'suppressions'").fetchone()[0] == 1
+    (root / "crm" / "suppressions.csv").unlink()
+    counts = load_crm(con, root, LOADED_AT.replace(hour=5))
+    assert (counts["suppressions"].rows_loaded, counts["suppressions"].files_read) == (0, 0)
+    assert con.execute("select count(*) from raw.suppressions").fetchone()[0] == 0
+    assert con.execute("select count(*) from raw.quarantine where source = 'suppressions'").fetchone()[0] == 0
+    # the previous load of the file is still the latest one there was
+    assert con.execute("select rows_loaded, rows_quarantined, loaded_at from raw.load_log where source = 'suppressions'"
+                       ).fetchall() == [(1, 1, LOADED_AT)]
+    assert con.execute("select loaded_at from raw.load_log where source = 'contacts'").fetchall() == [(LOADED_AT.replace(hour=5),)]
+    temp = con.execute("select table_name from duckdb_tables() where temporary union all "
+                       "select view_name from duckdb_views() where temporary and not internal").fetchall()
+    assert temp == []
+
+
+def test_rows_keep_their_file_lines_on_a_connection_that_turned_insertion_order_off(tmp_path, con):
+    """Rows are numbered by their place in the table DuckDB read the file into, which follows the file
+    only while preserve_insertion_order is on: the load turns it on for itself and back off after."""
+    root = landing(tmp_path)
+    rows = [[f"A{i}", f"Name {i}", "", "", "", "", "", "", "", "", ""] for i in range(1, 2001)]
+    rows[1500][10] = "not a date"
+    write_csv(root / "crm" / "accounts.csv", list(CANONICAL_COLUMNS["accounts"]), rows)
+    con.execute("set preserve_insertion_order = false")
+    load_crm(con, root, LOADED_AT)
+    assert con.execute("select current_setting('preserve_insertion_order')").fetchone()[0] is False
+    lines = con.execute("select account_id, _line from raw.accounts").fetchall()
+    assert len(lines) == 1999 and all(line == int(account[1:]) + 1 for account, line in lines)
+    assert con.execute("select line from raw.quarantine where source = 'accounts'").fetchall() == [(1502,)]
+
+
 def test_missing_and_empty_required_files(tmp_path, con):
     root = landing(tmp_path)
     (root / "crm" / "contacts.csv").unlink()

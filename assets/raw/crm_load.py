@@ -201,7 +201,10 @@ def load_crm(
     detected = check_crm_files(Path(landing_dir), formats)
     loaded_at = _utc_naive(loaded_at)
     counts: dict[str, LoadCounts] = {}
+    order_kept = con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]
     try:
+        if not order_kept:  # rows are numbered by rowid: DuckDB must keep each file's order
+            con.execute("set preserve_insertion_order = true")
         run_sql(con, "raw/macros")
         run_sql(con, "raw/crm_pending")
         for entity in CRM_ENTITIES:
@@ -216,6 +219,8 @@ def load_crm(
             raise
     finally:
         run_sql(con, "raw/crm_drop_temp")
+        if not order_kept:
+            con.execute("set preserve_insertion_order = false")
     return counts
 
 

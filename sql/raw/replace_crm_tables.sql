@@ -19,7 +19,10 @@ delete from raw.suppressions;
 insert into raw.suppressions select * from crm_rows_suppressions;
 
 delete from raw.quarantine where list_contains($sources, source);
-insert into raw.quarantine select * from crm_quarantine_pending;
+insert into raw.quarantine (source, source_file, line, reason, raw_text, event_date, loaded_at)
+select source, source_file, line, reason, raw_text, event_date, loaded_at from crm_quarantine_pending;
 
 delete from raw.load_log where source in (select source from crm_load_log_pending);
-insert into raw.load_log select * from crm_load_log_pending;
+insert into raw.load_log (source, source_file, event_date, file_size, file_mtime, rows_loaded, rows_quarantined, loaded_at)
+select source, source_file, event_date, file_size, file_mtime, rows_loaded, rows_quarantined, loaded_at
+from crm_load_log_pending;
