@@ -248,7 +248,8 @@ window_product_use as (
     select ak.account_id, min(greatest(ed.day, ed.event_date)) as first_known
     from keyed_event_days ed
     join account_keys ak on ak.account_key = ed.account_key
-    where ed.product_events > 0
+    where $crm_fallback  -- a constant: false (the readouts' many snapshots) plans nothing here
+      and ed.product_events > 0
       and ak.account_id in (select account_id from fallback_accounts)
     group by ak.account_id
 ),
@@ -259,7 +260,8 @@ unsettled_contacts as (
     -- accounts; the older events of all the others are not read.)
     select c.contact_id
     from staging.contacts c
-    where c.account_id in (select account_id from fallback_accounts)
+    where $crm_fallback
+      and c.account_id in (select account_id from fallback_accounts)
       and c.account_id not in (
           select account_id from window_product_use where first_known <= (select min(as_of) from snapshots)
       )
