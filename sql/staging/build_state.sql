@@ -38,9 +38,9 @@ create table if not exists build_state.touches_pending (contact_id varchar);
 create table if not exists build_state.unchecked_rows (table_name varchar, key varchar);
 
 -- the rows of staging.events whose event is one of the names in content_events_spec (config/content.yaml
--- counted_events, as the content interests last asked for them; and the fingerprint of the SQL that made
--- it, so a changed definition rebuilds it), the columns the interests read: the
--- interests read these instead of every event ever (sql/segments/content_events_rebuild.sql makes it,
+-- counted_events, as the content interests last asked for them), with the columns the interests read:
+-- they read these instead of every event ever. The spec also holds the fingerprint of the SQL that made
+-- the copy, so a changed definition rebuilds it (sql/segments/content_events_rebuild.sql,
 -- assets/segments/content_events.py). The incremental events build keeps it in step with staging.events
 -- (sql/staging/events_merge.sql); a full events build empties the spec, so the next reader rebuilds it.
 create table if not exists build_state.content_events (
