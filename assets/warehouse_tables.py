@@ -92,10 +92,12 @@ def _apply_changes(con: duckdb.DuckDBPyConnection, table: str, source: str, key:
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    """Whether `schema.table` exists in the warehouse."""
+    """Whether `schema.table` exists in the warehouse (not in another attached database: a table of
+    that name there is not the one an unqualified `schema.table` names)."""
     return bool(
         con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            "select count(*) from information_schema.tables "
+            "where table_catalog = current_database() and table_schema = ? and table_name = ?",
             [schema, table],
         ).fetchone()[0]
     )

@@ -23,6 +23,7 @@ import duckdb
 from duckdb import CaseExpression, ColumnExpression, ConstantExpression, FunctionExpression
 
 from assets.metadata import SENSITIVE_COLUMN, mask_email, mask_phone
+from assets.warehouse_tables import table_exists
 from data_quality.rebuilt_rows import QUEUED_KEY, Unchecked, queued_keys, unchecked
 from data_quality.suites import (
     REFERENCE_CHECK, SHARE_CHECK, STRUCTURE_EXPECTATIONS, Entry, Suite, SuiteError, gx_class,
@@ -196,11 +197,7 @@ def _gx_expectation(planned: _Planned, suite: Suite) -> Any:
 # --- reading the table ----------------------------------------------------------------------------
 
 def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, name = table.split(".")
-    return con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()[0] > 0
+    return table_exists(con, *table.split("."))
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:

@@ -211,6 +211,9 @@ def test_night_two_recomputes_the_touches_of_the_contacts_whose_sessions_changed
 def test_night_two_reads_only_the_changed_days_into_the_identity_evidence(nights):
     con, *_, identities, raw_rows, _, _, _ = nights
     assert identities.mode == "incremental" and 0 < identities.rebuilt < raw_rows / 3
+    # and re-ranks only the anonymous ids it touched (tonight's visitors, the merged user id's)
+    mapped = con.execute("select count(*) from staging.identity_map").fetchone()[0]
+    assert 0 < identities.reranked < mapped / 3
 
 
 @pytest.mark.parametrize("table", ["staging.events", "staging.sessions", "staging.identity_map",
@@ -362,6 +365,68 @@ def test_a_changed_user_id_is_found_on_days_the_identity_evidence_has_not_read(n
                             [merged_user]).fetchall() == [("moved-elsewhere",)]
         assert copy.execute("select count(*) from build_state.sessions_repointed where visitor_key = 'a:inc-two-logins'"
                             ).fetchone()[0] == 2
+
+
+def _map_against_a_full_ranking(copy: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """(rows only in staging.identity_map as built, rows only in a full re-ranking of the same evidence)."""
+    copy.execute("create table incremental_map as select * from staging.identity_map")
+    assert build_identity_map(copy, load_web_rules(), full=True).mode == "full"
+    return copy.execute(
+        "select (select count(*) from (from incremental_map except all from staging.identity_map)), "
+        "(select count(*) from (from staging.identity_map except all from incremental_map))").fetchone()
+
+
+def test_the_identity_map_re_ranks_the_visitors_whose_evidence_keys_changed_hands(nights, tmp_path):
+    """No new day, but the CRM moved an email from one contact to another, made another email invalid
+    and merged a user id into someone else: exactly the anonymous ids with that evidence are re-ranked,
+    and the map equals a full ranking."""
+    con, *_ = nights
+    with copy_of_night_two(con, tmp_path / "keys.duckdb") as copy:
+        (moved, moved_from), (invalid, _) = copy.execute(
+            "select e.evidence_key, c.contact_id from build_state.identity_evidence e "
+            "join staging.contacts c on c.email_normalized = e.evidence_key and c.email_valid "
+            "where e.method in ('identify', 'form') group by all order by 1 limit 2").fetchall()
+        user_id = copy.execute("select evidence_key from build_state.identity_evidence e "
+                               "join staging.contact_id_map m on m.source_contact_id = e.evidence_key "
+                               "where e.method = 'user_id' order by 1 limit 1").fetchone()[0]
+        moved_to = copy.execute("select contact_id from staging.contacts where contact_id <> ? and email_valid "
+                                "order by contact_id limit 1", [moved_from]).fetchone()[0]
+        copy.execute("update staging.contacts set email_normalized = null, email_valid = false where email_normalized = ?", [moved])
+        copy.execute("update staging.contacts set email_normalized = ? where contact_id = ?", [moved, moved_to])
+        copy.execute("update staging.contacts set email_valid = false where email_normalized = ?", [invalid])
+        copy.execute("update staging.contact_id_map set contact_id = 'merged-elsewhere' where source_contact_id = ?", [user_id])
+        affected = copy.execute(
+            "select count(distinct anonymous_id) from build_state.identity_evidence where evidence_key in (?, ?, ?)",
+            [moved, invalid, user_id]).fetchone()[0]
+        info = build_identity_map(copy, load_web_rules())
+        assert info.mode == "incremental" and affected <= info.reranked < affected + 10
+        assert copy.execute("select count(*) from staging.identity_map where contact_id = 'merged-elsewhere'").fetchone()[0] > 0
+        assert copy.execute("select count(*) from staging.identity_map m join build_state.identity_evidence e "
+                            "using (anonymous_id) where e.evidence_key = ? and m.contact_id = ?",
+                            [moved, moved_to]).fetchone()[0] > 0
+        assert _map_against_a_full_ranking(copy) == (0, 0)
+
+
+MATCHED_BY = {  # the anonymous ids with evidence matched through each record of keys
+    "build_state.identity_ranked_emails": "select count(distinct anonymous_id) from build_state.identity_evidence "
+    "where method <> 'user_id' and evidence_key in (select email_normalized from staging.contacts where email_valid)",
+    "build_state.identity_ranked_user_ids": "select count(distinct anonymous_id) from build_state.identity_evidence "
+    "where method = 'user_id' and evidence_key in (select source_contact_id from staging.contact_id_map)",
+}
+
+
+@pytest.mark.parametrize("lost", ["staging.identity_map", *MATCHED_BY])
+def test_a_lost_identity_map_or_key_record_is_ranked_again(nights, tmp_path, lost):
+    """Without the map, it is ranked in full; without a record of the keys it was matched with (a
+    warehouse from before the record existed), every anonymous id with such a key counts as changed."""
+    con, *_ = nights
+    with copy_of_night_two(con, tmp_path / "lost.duckdb") as copy:
+        copy.execute(f"drop table {lost}")  # noqa: S608 - a fixed name
+        info = build_identity_map(copy, load_web_rules())
+        mapped = copy.execute("select count(*) from staging.identity_map").fetchone()[0]
+        expected = mapped if lost == "staging.identity_map" else copy.execute(MATCHED_BY[lost]).fetchone()[0]
+        assert info.mode == "incremental" and info.reranked >= expected > 0
+        assert _map_against_a_full_ranking(copy) == (0, 0)
 
 
 def _copy_diff(con, names=None):

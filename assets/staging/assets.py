@@ -37,6 +37,8 @@ def _materialize(
         if info is not None:  # events and sessions: how tonight's build went
             extras["build"] = MetadataValue.text(info.mode)
             extras["rebuilt_tonight"] = MetadataValue.int(info.rebuilt)
+            if info.reranked is not None:
+                extras["reranked_tonight"] = MetadataValue.int(info.reranked)
         return MaterializeResult(metadata={**table_metadata(con, f"staging.{table}"), **extras})
 
 

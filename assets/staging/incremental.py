@@ -3,7 +3,8 @@
 A full build reads every raw web event; on a normal night only one new day landed. So each build
 records what it was made from (schema `build_state`, sql/staging/build_state.sql) and the next night
 reads only the raw rows that changed into the identity evidence (per anonymous id and evidence key
-its earliest event; the map is ranked from it), rebuilds exactly the messages that changed (new or
+its earliest event), re-ranks the identity map of only the anonymous ids whose evidence, or whose
+evidence keys' contacts, changed, rebuilds exactly the messages that changed (new or
 reloaded days, anonymous ids whose identity-map contact changed, user ids whose merged contact
 changed), then the sessions of exactly the visitors whose events changed, from the session their
 earliest change reaches on (sql/staging/sessions_merge.sql); a visitor whose contact alone changed
@@ -13,7 +14,7 @@ events_transform.sql, sessions_transform.sql), so an incremental night gives the
 would (tests/test_staging_incremental.py asserts it).
 
 A full build happens when there is no build state, a table is missing, or the logic or rules changed
-(the fingerprint: transform SQL + rule parameters). Each build runs in one transaction with its state,
+(the fingerprint: transform SQL + rule parameters; the identity map's includes its ranking). Each build runs in one transaction with its state,
 so a crash leaves the previous table and state, and the next run redoes the work.
 """
 from __future__ import annotations
@@ -39,11 +40,17 @@ class BuildInfo:
 
     mode: str
     rebuilt: int  # raw rows read (identity_map), messages rebuilt (events), visitors whose sessions changed (sessions)
+    reranked: int | None = None  # identity_map: anonymous ids re-ranked (a full build: the rows of the new map)
+
+
+# The transforms a model's stored rows come from: the identity map keeps ranked rows between nights too.
+TRANSFORMS = {"identity_map": ("identity_map_transform", "identity_ranking_transform")}
 
 
 def fingerprint(model: str, rules: WebRules) -> str:
     """The transform SQL (with the visitor key macro) and the rule parameters a table was built with."""
-    payload = json.dumps({"sql": sql_text(f"staging/{model}_transform"), "visitor_key": sql_text("staging/visitor_key"),
+    sql = [sql_text(f"staging/{name}") for name in TRANSFORMS.get(model, (f"{model}_transform",))]
+    payload = json.dumps({"sql": sql[0] if len(sql) == 1 else sql, "visitor_key": sql_text("staging/visitor_key"),
                           "rules": rules.sql_params()}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
@@ -90,6 +97,19 @@ STEPS = {
                                             "drop table if exists identity_tonight; drop table if exists identity_replaced"),
     ("identity_map", "full"): _Steps("staging/identity_evidence_full", "staging/identity_evidence_replace",
                                      "identity_input", "drop view if exists identity_input"),
+    ("identity_ranking", "incremental"): _Steps("staging/identity_ranking_affected", "staging/identity_ranking_merge",
+                                                "identity_ranking_affected",
+                                                "drop table if exists identity_ranking_input; "
+                                                "drop table if exists identity_evidence_changed; "
+                                                "drop table if exists identity_ranking_changed_user_ids; "
+                                                "drop table if exists identity_ranking_changed_emails; "
+                                                "drop table if exists identity_ranking_affected; "
+                                                "drop table if exists identity_ranking_ranked; "
+                                                "drop table if exists identity_ranking_changed"),
+    ("identity_ranking", "full"): _Steps("staging/identity_ranking_all", "staging/identity_ranking_replace",
+                                         "staging.identity_map",
+                                         "drop view if exists identity_ranking_input; "
+                                         "drop table if exists identity_evidence_changed"),
     ("events", "incremental"): _Steps("staging/events_affected", "staging/events_merge", "events_affected",
                                       "drop table if exists events_input; drop table if exists events_raw_rows; "
                                       "drop table if exists events_stale; drop table if exists events_stale_days; "
@@ -142,7 +162,8 @@ def _record(con: duckdb.DuckDBPyConnection, model: str, wanted: str, tracked: bo
 
 def build_identity_map(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bool = False) -> BuildInfo:
     """staging.identity_map, ranked from the identity evidence: tonight's raw rows merged into the
-    stored evidence, or all of it rebuilt (`full`, or nothing to build on)."""
+    stored evidence and the affected anonymous ids re-ranked, or all of it rebuilt (`full`, or nothing
+    to build on). `rebuilt` counts the raw rows read, `reranked` the anonymous ids ranked."""
     wanted = fingerprint("identity_map", rules)
 
     def build() -> BuildInfo:
@@ -151,9 +172,10 @@ def build_identity_map(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bo
         incremental = (not full and tracked
                        and _built_on(con, "identity_map", wanted, ("build_state", "identity_evidence")))
         info = _run(con, "identity_map", "incremental" if incremental else "full", rules)
-        run_sql(con, "staging/identity_map")
+        rerank = "incremental" if incremental and table_exists(con, "staging", "identity_map") else "full"
+        ranking = _run(con, "identity_ranking", rerank, rules)
         _record(con, "identity_map", wanted, tracked)
-        return info
+        return BuildInfo(info.mode, info.rebuilt, reranked=ranking.rebuilt)
 
     return in_transaction(con, build)
 

@@ -13,6 +13,11 @@ create table if not exists build_state.built_days (model varchar, event_date dat
 create table if not exists build_state.events_built_identities (anonymous_id varchar, contact_id varchar);
 create table if not exists build_state.events_built_user_ids (source_contact_id varchar, contact_id varchar);
 
+-- the keys the identity map's evidence was matched with when it was last ranked: contact id map pairs
+-- (user ids) and valid emails of staging.contacts (sql/staging/identity_ranking_affected.sql)
+create table if not exists build_state.identity_ranked_user_ids (source_contact_id varchar, contact_id varchar);
+create table if not exists build_state.identity_ranked_emails (email_normalized varchar, contact_id varchar);
+
 -- visitors whose events changed since staging.sessions was built, from the earliest changed event's
 -- time (filled by the events build; a NULL from_ts: all of the visitor's events). The column was added
 -- later: a queue from before it gets NULL, which is what it meant then.

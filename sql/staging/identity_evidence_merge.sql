@@ -25,3 +25,10 @@ from (
     select anonymous_id, method, evidence_key, first_event from identity_tonight
 )
 group by anonymous_id, method, evidence_key;
+
+-- the anonymous ids whose groups changed tonight: the identity map re-ranks them
+-- (sql/staging/identity_ranking_affected.sql, which drops this table)
+create or replace temp table identity_evidence_changed as
+select anonymous_id from identity_stale_anonymous_ids
+union
+select anonymous_id from identity_tonight;
