@@ -85,3 +85,20 @@ def test_a_name_that_is_not_a_plain_table_changes_nothing(con):
     with pytest.raises(ValueError, match="not a plain schema.table"):
         replace_table(con, "segments.people; drop table x", AFTER, key=["contact_id"])
     assert table_rows(con).equals(BEFORE.sort("contact_id"))
+
+
+def test_null_keys_and_compound_keys_are_written_like_any_other(con):
+    """A key column may be NULL (a NULL key is one key) and a key may have several columns; the
+    helper's scratch table is gone afterwards."""
+    key = ["contact_id", "persona"]
+    replace_table(con, TABLE, BEFORE, key=key)                  # c3 has a NULL persona
+    kept = rowids(con)["c1"]
+    # c5 gets a NULL persona too; c1 (unchanged) comes last: replaced whole, it would move
+    after = AFTER.with_columns(pl.when(pl.col("contact_id") == "c5").then(None).otherwise(pl.col("persona")).alias("persona"))
+    after = pl.concat([after.filter(pl.col("contact_id") != "c1"), after.filter(pl.col("contact_id") == "c1")])
+    replace_table(con, TABLE, after, key=key)
+    assert table_rows(con).equals(after.sort("contact_id"))
+    assert rowids(con)["c1"] == kept  # only the changes were written
+    replace_table(con, TABLE, after.filter(pl.col("contact_id") != "c3"), key=key)   # a NULL-keyed row goes
+    assert table_rows(con).equals(after.filter(pl.col("contact_id") != "c3").sort("contact_id"))
+    assert con.execute("select count(*) from duckdb_tables() where temporary").fetchone()[0] == 0
