@@ -28,7 +28,6 @@ from assets.data_date import freshness_reference_date, resolve_data_date
 from assets.metadata import distribution_md
 from data_quality import suppression_monitor
 from data_quality.drift import record_and_compare
-from data_quality.gx_import import wait_for_gx
 from data_quality.event_monitors import (
     crm_freshness, crm_freshness_verdict, daily_event_counts, freshness_verdict, newest_event_date, volume_verdict,
 )
@@ -36,7 +35,7 @@ from data_quality.quality_config import load_quality_config
 from data_quality.rebuilt_rows import mark_checked
 from data_quality.suites import load_suite, load_suite_for, suite_path
 from data_quality.value_sets import RunValues
-from workflows.resources import Folders, GreatExpectations, Warehouse
+from workflows.resources import Folders, Warehouse
 
 # The one place that decides which tables are checked (suite: data_quality/suites/<table>.yaml).
 CHECKED_TABLES: tuple[str, ...] = (
@@ -80,11 +79,7 @@ def build_expectation_check(table: str) -> AssetChecksDefinition:
         description=f"Great Expectations suite data_quality/suites/{table}.yaml: keys, accepted values, "
                     "formats, timestamps, references and shares. Blocks downstream assets when it fails.",
     )
-    def _expectations(
-        context: AssetCheckExecutionContext, warehouse: Warehouse, folders: Folders,
-        gx: GreatExpectations,  # its import began when the run did: this check seldom waits for it
-    ) -> AssetCheckResult:
-        wait_for_gx()
+    def _expectations(context: AssetCheckExecutionContext, warehouse: Warehouse, folders: Folders) -> AssetCheckResult:
         from data_quality.gx_validate import validate_table  # deferred: importing GX costs seconds
         from data_quality.validation_report import failures_markdown
 

@@ -44,8 +44,6 @@ from typing import Any
 
 import yaml
 
-from data_quality.gx_import import wait_for_gx
-
 SUITE_DIR = Path(__file__).resolve().parent / "suites"
 
 SHARE_CHECK = "share_of_value_at_most"
@@ -137,7 +135,6 @@ class Suite:
 
 
 def _known_gx_expectation(name: str) -> bool:
-    wait_for_gx()
     import great_expectations.expectations as gxe  # deferred: GX import costs seconds
 
     return hasattr(gxe, _class_name(name))
@@ -149,7 +146,6 @@ def _class_name(snake: str) -> str:
 
 def gx_class(name: str) -> type:
     """The GX expectation class for a snake_case expectation name."""
-    wait_for_gx()
     import great_expectations.expectations as gxe
 
     return getattr(gxe, _class_name(name))

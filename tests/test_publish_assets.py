@@ -19,7 +19,7 @@ from assets.exports.assets import build_publish_assets
 from assets.exports.destinations import build_destinations
 from assets.exports.publish_files import FilesystemPublisher
 from test_audiences_fixtures import DAY, config_dir, contact, segment, write_tables
-from workflows.resources import Folders, GreatExpectations, Warehouse
+from workflows.resources import Folders, Warehouse
 
 AUDIENCES = [
     {"name": "upsell-dm", "description": "Upsell decision makers", "kind": "upsell", "filter": "upsell_candidate",
@@ -49,7 +49,7 @@ class Night:
         write_tables(self.db, *people(ids, opted_out))
 
     def run(self, day: dt.date = DAY, raise_on_error: bool = True):
-        resources = {"gx": GreatExpectations(), "warehouse": Warehouse(path=str(self.db)),
+        resources = {"warehouse": Warehouse(path=str(self.db)),
                      "folders": Folders(export_dir=str(self.exports), config_dir=str(self.config))}
         return materialize(self.assets, resources=resources, tags={"data_date": day.isoformat()},
                            raise_on_error=raise_on_error)

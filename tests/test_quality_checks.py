@@ -18,7 +18,7 @@ from data_quality.checks import (
 from assets.data_date import utc_today
 from assets.raw.landing import create_raw_tables
 from data_quality.passed_nights import mark_night_passed
-from workflows.resources import Folders, GreatExpectations, Warehouse
+from workflows.resources import Folders, Warehouse
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 CONTACT_SEGMENTS = AssetKey(["segments", "contact_segments"])
@@ -42,7 +42,7 @@ def resources(tmp_path: Path) -> dict:
         shutil.copytree(REPO_CONFIG, config_dir)
         (config_dir / "quality.yaml").write_text(TEST_QUALITY_YAML)
     return {
-        "gx": GreatExpectations(), "warehouse": Warehouse(path=str(tmp_path / "warehouse.duckdb")),
+        "warehouse": Warehouse(path=str(tmp_path / "warehouse.duckdb")),
         "folders": Folders(landing_dir=str(tmp_path / "landing"), export_dir=str(tmp_path / "exports"),
                            report_dir=str(tmp_path / "reports"), config_dir=str(config_dir)),
     }

@@ -17,7 +17,7 @@ from data_quality.quality_config import load_quality_config
 from data_quality.rebuilt_rows import mark_checked, unchecked
 from data_quality.suites import SuiteError, load_suite, load_suite_for
 from data_quality.value_sets import RunValues
-from workflows.resources import Folders, GreatExpectations, Warehouse
+from workflows.resources import Folders, Warehouse
 
 AS_OF = dt.date(2026, 3, 1)
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
@@ -139,7 +139,7 @@ def sessions_asset(rows: list[tuple], queued: tuple[str | None, ...]):
 
 
 def test_the_check_empties_the_queue_only_when_it_passes(tmp_path):
-    resources = {"gx": GreatExpectations(), "warehouse": Warehouse(path=str(tmp_path / "warehouse.duckdb")),
+    resources = {"warehouse": Warehouse(path=str(tmp_path / "warehouse.duckdb")),
                  "folders": Folders(landing_dir=str(tmp_path / "landing"), export_dir=str(tmp_path / "exports"),
                                     report_dir=str(tmp_path / "reports"), config_dir=str(REPO_CONFIG))}
     check = build_expectation_check(SESSIONS)

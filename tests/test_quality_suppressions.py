@@ -18,7 +18,7 @@ from data_quality.checks import build_quality_checks, build_suppression_check
 from data_quality.passed_nights import mark_night_passed
 from data_quality.suppression_monitor import suppression_verdict
 from pipeline_helpers import SAMPLE_END_DATE, make_sample
-from workflows.resources import Folders, GreatExpectations, Warehouse
+from workflows.resources import Folders, Warehouse
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 NIGHTS = [SAMPLE_END_DATE + dt.timedelta(days=d) for d in range(4)]
@@ -55,7 +55,7 @@ class Nights:
 
     def run(self, night: dt.date):
         resources = {
-            "gx": GreatExpectations(), "warehouse": Warehouse(path=str(self.tmp / "warehouse.duckdb")),
+            "warehouse": Warehouse(path=str(self.tmp / "warehouse.duckdb")),
             "folders": Folders(landing_dir=str(self.landing), export_dir=str(self.tmp / "exports"),
                                report_dir=str(self.tmp / "reports"), config_dir=str(self.config)),
         }

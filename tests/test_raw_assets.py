@@ -12,7 +12,7 @@ from assets.raw.landing import CRM_ENTITIES
 from assets.raw.vendor_formats import CANONICAL_COLUMNS
 from test_raw_crm_load import GOOD, write_csv
 from test_raw_web_events import GOOD_LINES, event, write_day
-from workflows.resources import Folders, GreatExpectations, Warehouse
+from workflows.resources import Folders, Warehouse
 from workflows.settings import REPO_ROOT
 
 RAW_ASSETS = [raw_crm, raw_web_events, raw_quarantine]
@@ -20,7 +20,7 @@ RAW_ASSETS = [raw_crm, raw_web_events, raw_quarantine]
 
 def resources(tmp_path: Path) -> dict:
     return {
-        "gx": GreatExpectations(), "warehouse": Warehouse(path=str(tmp_path / "warehouse.duckdb")),
+        "warehouse": Warehouse(path=str(tmp_path / "warehouse.duckdb")),
         "folders": Folders(landing_dir=str(tmp_path / "landing"), export_dir=str(tmp_path / "exports"),
                            report_dir=str(tmp_path / "reports"), config_dir=str(REPO_ROOT / "config")),
     }

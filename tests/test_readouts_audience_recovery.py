@@ -35,7 +35,7 @@ from assets.staging.web_rules import load_web_rules
 from pipeline_helpers import SAMPLE_END_DATE, PipelineDirs, make_config, make_sample, run_nightly
 from sample import effects
 from sample.outcomes import member_groups, write_audience_outcomes
-from workflows.resources import Folders, GreatExpectations, Warehouse
+from workflows.resources import Folders, Warehouse
 
 pytestmark = pytest.mark.xdist_group("readouts_audience_recovery")  # one nightly run, one worker
 PUBLISHED = SAMPLE_END_DATE          # the nightly run's data date: the day the audiences are first published
@@ -112,7 +112,7 @@ def test_a_known_audience_lift_is_recovered_and_no_effect_is_not_significant(pub
     assert {early[a]["verdict"] for a in MULTIPLES} == {NOT_ENOUGH}
 
     # The first night every window has ended: the readout asset measures.
-    resources = {"gx": GreatExpectations(), "warehouse": Warehouse(path=str(dirs.warehouse)),
+    resources = {"warehouse": Warehouse(path=str(dirs.warehouse)),
                  "folders": Folders(landing_dir=str(dirs.landing), export_dir=str(dirs.exports),
                                     report_dir=str(dirs.reports), config_dir=str(dirs.config))}
     result = materialize([audience_lift_asset, readout_report], resources=resources,

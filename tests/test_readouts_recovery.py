@@ -29,7 +29,7 @@ from assets.staging.web_rules import load_web_rules
 from assets.warehouse_tables import replace_table
 from sample import effects
 from sample.generate import generate
-from workflows.resources import Folders, GreatExpectations, Warehouse
+from workflows.resources import Folders, Warehouse
 from workflows.settings import REPO_ROOT
 
 # With `-n N --dist loadgroup` the generated warehouse is built once, on one worker.
@@ -198,7 +198,7 @@ def test_readout_assets_write_tables_metadata_and_the_report(generated, tmp_path
     deps = {a.key.path[1]: {k.to_user_string() for k in a.dependency_keys} for a in defs}
     assert {"segments/account_segments", "staging/opportunities"} <= deps["upsell_criteria_performance"]
     assert {"audiences/members", "audiences/memberships"} <= deps["audience_lift"]
-    resources = {"gx": GreatExpectations(), "warehouse": Warehouse(path=str(path)),
+    resources = {"warehouse": Warehouse(path=str(path)),
                  "folders": Folders(landing_dir=str(tmp_path / "landing"), export_dir=str(tmp_path / "exports"),
                                     report_dir=str(tmp_path / "reports"), config_dir=str(REPO_ROOT / "config"))}
 

@@ -8,7 +8,7 @@ from dagster import AssetKey, load_assets_from_modules, materialize
 
 from assets.staging import assets as staging_assets
 from test_staging_fixtures import contact, empty_raw, form, page, write_raw
-from workflows.resources import Folders, GreatExpectations, Warehouse
+from workflows.resources import Folders, Warehouse
 from workflows.settings import REPO_ROOT
 
 TABLES = {"suppressions", "contacts", "contact_id_map", "accounts", "opportunities", "subscriptions",
@@ -41,7 +41,7 @@ def test_every_staging_asset_materialises_with_its_metadata(tmp_path: Path):
     result = materialize(
         defs,
         resources={
-            "gx": GreatExpectations(), "warehouse": Warehouse(path=str(path)),
+            "warehouse": Warehouse(path=str(path)),
             "folders": Folders(landing_dir=str(tmp_path / "landing"), export_dir=str(tmp_path / "exports"),
                                report_dir=str(tmp_path / "reports"), config_dir=str(REPO_ROOT / "config")),
         },

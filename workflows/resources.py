@@ -1,5 +1,4 @@
-"""Resources: the warehouse (one DuckDB file), the folders the pipeline reads and writes, and Great
-Expectations for the suite checks.
+"""Resources: the warehouse (one DuckDB file) and the folders the pipeline reads and writes.
 
 Paths left empty are resolved from the environment (`workflows/settings.py`) when a run uses them,
 not when the code location is imported, so tests and users can point them anywhere.
@@ -13,9 +12,8 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
-from dagster import ConfigurableResource, InitResourceContext
+from dagster import ConfigurableResource
 
-from data_quality.gx_import import start_gx_import
 from workflows.settings import Settings
 
 
@@ -106,21 +104,11 @@ class Folders(ConfigurableResource):
         return self._pick(self.config_dir, Settings.from_env().config_dir)
 
 
-class GreatExpectations(ConfigurableResource):
-    """Great Expectations for the suite checks (data_quality/gx_validate.py). Importing it costs ~3 s of
-    one core, so a run that holds suite checks starts the import in the background when it begins
-    (data_quality/gx_import.py): the first steps load files in DuckDB meanwhile."""
-
-    def setup_for_execution(self, context: InitResourceContext) -> None:
-        start_gx_import()
-
-
 def resources_from_settings(settings: Settings | None = None) -> dict[str, ConfigurableResource]:
     """Resources for a run. Without settings, every path follows the environment at run time."""
     if settings is None:
-        return {"warehouse": Warehouse(), "folders": Folders(), "gx": GreatExpectations()}
+        return {"warehouse": Warehouse(), "folders": Folders()}
     return {
-        "gx": GreatExpectations(),
         "warehouse": Warehouse(path=str(settings.warehouse_path)),
         "folders": Folders(
             landing_dir=str(settings.landing_dir),
