@@ -79,20 +79,21 @@ def _apply_changes(con: duckdb.DuckDBPyConnection, table: str, source: str, key:
     keys, row_hash = ", ".join(key), "hash(" + ", ".join(names) + ") as _row_hash"
     if con.execute("select count(*) from (select 1 from " + source + " group by " + keys + " having count(*) > 1)").fetchone()[0]:
         return False
-    # One pass hashes each side and pairs equal (key, hash) rows: what is left unpaired is a stored row
-    # to delete (its rowid) or a row of `source` to insert (found again by its key, unique in `source`;
-    # NULL-safe, a NULL key is a key too).
-    con.execute("create or replace temp table _write_diff as select stored._rid, fresh._fresh, " + keys + " from "
+    # One pass hashes each side and pairs equal (key, hash) rows, NULL-safe (a NULL key is a key too):
+    # what is left unpaired is a stored row to delete (its rowid) or a row of `source` to insert (found
+    # again by its key, unique in `source`). The scratch table goes with a rollback if a step fails.
+    paired = " and ".join([f"stored.{k} is not distinct from fresh.{k}" for k in key]
+                          + ["stored._row_hash = fresh._row_hash"])
+    either = ", ".join(f"coalesce(stored.{k}, fresh.{k}) as {k}" for k in key)
+    con.execute("create or replace temp table _write_diff as select stored._rid, fresh._fresh, " + either + " from "
                 "(select rowid as _rid, " + keys + ", " + row_hash + " from " + table + ") as stored full join "
                 "(select " + keys + ", " + row_hash + ", true as _fresh from " + source + ") as fresh "
-                "using (" + keys + ", _row_hash) where stored._rid is null or fresh._fresh is null")
-    try:
-        con.execute("delete from " + table + " where rowid in (select _rid from _write_diff where _rid is not null)")
-        same_key = " and ".join(f"s.{k} is not distinct from d.{k}" for k in key)
-        con.execute("insert into " + table + " select s.* from " + source + " as s semi join "
-                    "(select * from _write_diff where _fresh) as d on " + same_key)
-    finally:
-        con.execute("drop table if exists _write_diff")
+                "on " + paired + " where stored._rid is null or fresh._fresh is null")
+    con.execute("delete from " + table + " where rowid in (select _rid from _write_diff where _rid is not null)")
+    same_key = " and ".join(f"s.{k} is not distinct from d.{k}" for k in key)
+    con.execute("insert into " + table + " select s.* from " + source + " as s semi join "
+                "(select * from _write_diff where _fresh) as d on " + same_key)
+    con.execute("drop table _write_diff")
     # Every row of `source` is in the table now and every row left has its twin in `source`: equal
     # counts mean equal tables. More rows: the table held duplicates (written before with them).
     total, expected = con.execute("select (select count(*) from " + table + "), (select count(*) from " + source + ")").fetchone()

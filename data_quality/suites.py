@@ -27,10 +27,12 @@ of two shorthands that become a real GX expectation:
 - `references {column, table, key, max_percent?}`: every non-null `column` exists as `table.key` (a
   DuckDB left join computes the orphan values; GX expects them to be null, at most `max_percent` of the
   rows may fail), and the examples show the orphan values with their row keys.
-Regexes (`expect_column_values_to_match_regex` and the like) run in pyarrow's RE2 engine when they
-avoid what pandas hands to Python's `re` instead, one value at a time (3x slower on a million emails):
-`\s \S \w \W \d \D \b \B`, lookarounds and backreferences. Spell whitespace out as `[ \t\n\r\f\v]`
-and digits as `[0-9]`.
+Regexes (`expect_column_values_to_match_regex` and the like) run in pyarrow's RE2 engine unless they
+use what pandas hands to Python's `re` instead, one value at a time (3x slower on a million emails):
+`\s \S`, lookarounds, backreferences, `\u \U \N{}` escapes, `\w \W \d \D \b \B` on non-ASCII text
+(and `$` once a value holds a newline). The contacts suites spell whitespace out as `[ \t\n\r\f\v]`
+for that: ASCII whitespace only, where `\s` also matches Unicode spaces such as the no-break space.
+Keep `\s` where those matter and the table is small (the accounts suite's domain check).
 Anywhere in the arguments, `{from: name}` is a value from `value_sets.py` (a vocabulary from config,
 the latest acceptable timestamp), `{config: name}` is a threshold from `config/quality.yaml`, and
 `mostly_percent: 90` is GX's `mostly: 0.9`.

@@ -39,19 +39,21 @@ def test_every_suite_file_is_wired_or_pending_and_builds_real_gx_expectations():
 
 
 # What pandas hands to Python's `re` (one value at a time) instead of pyarrow: data_quality/suites.py.
-PYTHON_ONLY_REGEX = re.compile(r"\\[sSwWdDbB]|\(\?[=!<]|\\[1-9]")
+PYTHON_ONLY_REGEX = re.compile(r"\\[sSwWdDbBuUN]|\(\?[=!<]|\\[1-9]")
 
 
-def test_shipped_suite_regexes_run_in_pyarrow_and_mean_what_python_means():
-    """Whitespace is spelt out (not \\s): pandas runs such a regex in pyarrow's RE2, and it matches
-    the same emails as the \\s version Python would run (none of the sample's differ)."""
-    regexes = [entry.kwargs["regex"] for table in CHECKED_TABLES for entry in load_suite_for(table).entries
-               if "regex" in entry.kwargs]
-    assert regexes and not [r for r in regexes if PYTHON_ONLY_REGEX.search(r)]
+def test_the_contacts_suites_email_regexes_run_in_pyarrow_and_differ_from_backslash_s_only_off_ascii():
+    """The two suites over a million contacts spell whitespace out: pandas runs their regexes in
+    pyarrow's RE2. They match what the \\s version matches, except around Unicode spaces (a no-break
+    space is not whitespace to them), which the suite comments and suites.py own up to."""
+    regexes = [entry.kwargs["regex"] for table in ("raw.contacts", "staging.contacts")
+               for entry in load_suite_for(table).entries if "regex" in entry.kwargs]
+    assert len(regexes) == 2 and not [r for r in regexes if PYTHON_ONLY_REGEX.search(r)]
     spelt_out = next(r for r in regexes if r.startswith("^[^@ "))
     with_backslash_s = spelt_out.replace(" \\t\\n\\r\\f\\v", "\\s")
-    emails = ["a@b.co", "a b@c.de", "a@b", "a\t@b.co", " a@b.co", "a@@b.co", "ü@b.co", "a@b.co\n"]
+    emails = ["a@b.co", "a b@c.de", "a@b", "a\t@b.co", " a@b.co", "a@@b.co", "ü@b.co", "a@b.co\n", "a\vb@c.de"]
     assert [bool(re.search(spelt_out, e)) for e in emails] == [bool(re.search(with_backslash_s, e)) for e in emails]
+    assert re.search(spelt_out, "a\xa0b@c.de") and not re.search(with_backslash_s, "a\xa0b@c.de")
 
 
 def test_value_sets_come_from_the_repo_config_files():

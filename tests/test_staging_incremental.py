@@ -407,25 +407,25 @@ def test_the_identity_map_re_ranks_the_visitors_whose_evidence_keys_changed_hand
         assert _map_against_a_full_ranking(copy) == (0, 0)
 
 
-MATCHED_BY = {  # the anonymous ids with evidence matched through each record of keys
-    "build_state.identity_ranked_emails": "select count(distinct anonymous_id) from build_state.identity_evidence "
-    "where method <> 'user_id' and evidence_key in (select email_normalized from staging.contacts where email_valid)",
-    "build_state.identity_ranked_user_ids": "select count(distinct anonymous_id) from build_state.identity_evidence "
-    "where method = 'user_id' and evidence_key in (select source_contact_id from staging.contact_id_map)",
-}
-
-
-@pytest.mark.parametrize("lost", ["staging.identity_map", *MATCHED_BY])
-def test_a_lost_identity_map_or_key_record_is_ranked_again(nights, tmp_path, lost):
-    """Without the map, it is ranked in full; without a record of the keys it was matched with (a
-    warehouse from before the record existed), every anonymous id with such a key counts as changed."""
+@pytest.mark.parametrize("lost", ["staging.identity_map", "build_state.identity_ranked_emails",
+                                  "build_state.identity_ranked_user_ids"])
+def test_a_lost_identity_map_or_key_record_means_a_full_ranking(nights, tmp_path, lost):
+    """Without the map or a record of the keys it was ranked with, the map is ranked in full: a key
+    that vanished since (an email no longer valid, a user id no longer mapped) is in neither the
+    current keys nor an empty record, so a partial re-ranking would keep its stale rows."""
     con, *_ = nights
     with copy_of_night_two(con, tmp_path / "lost.duckdb") as copy:
+        email, user_id = copy.execute(
+            "select (select min(evidence_key) from build_state.identity_evidence e join staging.contacts c "
+            "on c.email_normalized = e.evidence_key and c.email_valid where e.method <> 'user_id'), "
+            "(select min(evidence_key) from build_state.identity_evidence e join staging.contact_id_map m "
+            "on m.source_contact_id = e.evidence_key where e.method = 'user_id')").fetchone()
         copy.execute(f"drop table {lost}")  # noqa: S608 - a fixed name
+        copy.execute("update staging.contacts set email_valid = false where email_normalized = ?", [email])
+        copy.execute("delete from staging.contact_id_map where source_contact_id = ?", [user_id])
         info = build_identity_map(copy, load_web_rules())
         mapped = copy.execute("select count(*) from staging.identity_map").fetchone()[0]
-        expected = mapped if lost == "staging.identity_map" else copy.execute(MATCHED_BY[lost]).fetchone()[0]
-        assert info.mode == "incremental" and info.reranked >= expected > 0
+        assert info.mode == "incremental" and info.reranked == mapped > 0  # the evidence: tonight's only
         assert _map_against_a_full_ranking(copy) == (0, 0)
 
 

@@ -99,6 +99,20 @@ def test_null_keys_and_compound_keys_are_written_like_any_other(con):
     replace_table(con, TABLE, after, key=key)
     assert table_rows(con).equals(after.sort("contact_id"))
     assert rowids(con)["c1"] == kept  # only the changes were written
+    unchanged = rowids(con)["c5"]
     replace_table(con, TABLE, after.filter(pl.col("contact_id") != "c3"), key=key)   # a NULL-keyed row goes
     assert table_rows(con).equals(after.filter(pl.col("contact_id") != "c3").sort("contact_id"))
+    assert rowids(con)["c5"] == unchanged  # an unchanged NULL-keyed row stays where it is
     assert con.execute("select count(*) from duckdb_tables() where temporary").fetchone()[0] == 0
+
+
+def test_a_write_that_fails_reports_its_own_error_and_changes_nothing(con):
+    from assets.warehouse_tables import write_table
+
+    con.execute("create schema segments; create table segments.scores (contact_id varchar, score integer check (score >= 0))")
+    con.execute("insert into segments.scores values ('c1', 1), ('c2', 2)")
+    con.execute("create temp table tonight as select * from (values ('c1', 1), ('c2', -2)) t(contact_id, score)")
+    with pytest.raises(duckdb.ConstraintException, match="CHECK"):
+        write_table(con, "segments.scores", "tonight", ["contact_id"])
+    assert con.execute("select * from segments.scores order by 1").fetchall() == [("c1", 1), ("c2", 2)]
+    assert con.execute("select count(*) from duckdb_tables() where temporary and table_name <> 'tonight'").fetchone()[0] == 0

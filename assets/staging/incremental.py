@@ -160,6 +160,10 @@ def _record(con: duckdb.DuckDBPyConnection, model: str, wanted: str, tracked: bo
         con.execute("delete from build_state.builds where model = ?", [model])
 
 
+# What the identity map's last ranking matched evidence keys with (sql/staging/identity_ranking_affected.sql).
+RANKING_RECORDS = ("identity_ranked_user_ids", "identity_ranked_emails")
+
+
 def build_identity_map(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bool = False) -> BuildInfo:
     """staging.identity_map, ranked from the identity evidence: tonight's raw rows merged into the
     stored evidence and the affected anonymous ids re-ranked, or all of it rebuilt (`full`, or nothing
@@ -167,12 +171,16 @@ def build_identity_map(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bo
     wanted = fingerprint("identity_map", rules)
 
     def build() -> BuildInfo:
+        # The map can be re-ranked in part only next to the records of the keys it was ranked with
+        # (build_state.sql would make a lost one anew, empty: a key gone since would go unnoticed).
+        ranked_on = [table_exists(con, "staging", "identity_map")] + [
+            table_exists(con, "build_state", record) for record in RANKING_RECORDS]
         run_sql(con, "staging/build_state")
         tracked = _tracked(con)
         incremental = (not full and tracked
                        and _built_on(con, "identity_map", wanted, ("build_state", "identity_evidence")))
         info = _run(con, "identity_map", "incremental" if incremental else "full", rules)
-        rerank = "incremental" if incremental and table_exists(con, "staging", "identity_map") else "full"
+        rerank = "incremental" if incremental and all(ranked_on) else "full"
         ranking = _run(con, "identity_ranking", rerank, rules)
         _record(con, "identity_map", wanted, tracked)
         return BuildInfo(info.mode, info.rebuilt, reranked=ranking.rebuilt)

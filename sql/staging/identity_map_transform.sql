@@ -1,4 +1,4 @@
--- The identity evidence transform (how it becomes staging.identity_map: sql/staging/identity_map.sql),
+-- The identity evidence transform (how it becomes staging.identity_map: sql/staging/identity_ranking_transform.sql),
 -- as a table macro over the temp view or table `identity_input`: raw.web_events rows. One row per
 -- (anonymous_id, method, evidence_key) with its earliest event (`first_event`: ts, then message_id,
 -- then event_date; a struct orders field by field, which is the ranking's own order):
