@@ -14,8 +14,9 @@ events_transform.sql, sessions_transform.sql), so an incremental night gives the
 would (tests/test_staging_incremental.py asserts it).
 
 A full build happens when there is no build state, a table is missing, or the logic or rules changed
-(the fingerprint: transform SQL + rule parameters; the identity map's includes its ranking). Each build runs in one transaction with its state,
-so a crash leaves the previous table and state, and the next run redoes the work.
+(the fingerprint: transform SQL + rule parameters; the identity map's includes its ranking). Each
+build runs in one transaction with its state, so a crash leaves the previous table and state, and the
+next run redoes the work.
 """
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ TRANSFORMS = {"identity_map": ("identity_map_transform", "identity_ranking_trans
 def fingerprint(model: str, rules: WebRules) -> str:
     """The transform SQL (with the visitor key macro) and the rule parameters a table was built with."""
     sql = [sql_text(f"staging/{name}") for name in TRANSFORMS.get(model, (f"{model}_transform",))]
+    # one file stays a string, as before: the events and sessions fingerprints did not change with this
     payload = json.dumps({"sql": sql[0] if len(sql) == 1 else sql, "visitor_key": sql_text("staging/visitor_key"),
                           "rules": rules.sql_params()}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
