@@ -45,7 +45,7 @@ class BuildInfo:
 
 
 # The transforms a model's stored rows come from: the identity map keeps ranked rows between nights too.
-TRANSFORMS = {"identity_map": ("identity_map_transform", "identity_ranking_transform")}
+TRANSFORMS = {"identity_map": ("identity_map_transform", "identity_ranking_keys", "identity_ranking_transform")}
 
 
 def fingerprint(model: str, rules: WebRules) -> str:
@@ -183,7 +183,9 @@ def build_identity_map(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bo
                        and _built_on(con, "identity_map", wanted, ("build_state", "identity_evidence")))
         info = _run(con, "identity_map", "incremental" if incremental else "full", rules)
         rerank = "incremental" if incremental and all(ranked_on) else "full"
+        run_sql(con, "staging/identity_ranking_keys")  # what the ranking matches with, and records
         ranking = _run(con, "identity_ranking", rerank, rules)
+        con.execute("drop view identity_user_id_keys; drop view identity_email_keys")
         _record(con, "identity_map", wanted, tracked)
         return BuildInfo(info.mode, info.rebuilt, reranked=ranking.rebuilt)
 

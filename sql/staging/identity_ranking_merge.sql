@@ -27,11 +27,11 @@ where anonymous_id in (select anonymous_id from identity_ranking_changed);
 delete from build_state.identity_ranked_user_ids
 where source_contact_id in (select source_contact_id from identity_ranking_changed_user_ids);
 insert into build_state.identity_ranked_user_ids
-select distinct source_contact_id, contact_id from staging.contact_id_map
-where source_contact_id in (select source_contact_id from identity_ranking_changed_user_ids);
+select distinct evidence_key, contact_id from identity_user_id_keys
+where evidence_key in (select source_contact_id from identity_ranking_changed_user_ids);
 
 delete from build_state.identity_ranked_emails
 where email_normalized in (select email_normalized from identity_ranking_changed_emails);
 insert into build_state.identity_ranked_emails
-select distinct email_normalized, contact_id from staging.contacts
-where email_valid and email_normalized in (select email_normalized from identity_ranking_changed_emails);
+select distinct evidence_key, contact_id from identity_email_keys
+where evidence_key in (select email_normalized from identity_ranking_changed_emails);

@@ -9,9 +9,8 @@ select * from identity_ranked();
 
 delete from build_state.identity_ranked_user_ids;
 insert into build_state.identity_ranked_user_ids
-select distinct source_contact_id, contact_id from staging.contact_id_map;
+select distinct evidence_key, contact_id from identity_user_id_keys;
 
 delete from build_state.identity_ranked_emails;
 insert into build_state.identity_ranked_emails
-select distinct email_normalized, contact_id from staging.contacts
-where email_valid and email_normalized is not null;
+select distinct evidence_key, contact_id from identity_email_keys;

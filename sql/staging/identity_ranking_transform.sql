@@ -4,7 +4,7 @@
 -- whole map). Full build: all groups (identity_ranking_all.sql); incremental night: the anonymous ids
 -- whose evidence or whose evidence keys' contacts changed (identity_ranking_affected.sql).
 -- One row per anonymous_id that was ever tied to a CRM contact
--- source: raw.web_events (via build_state.identity_evidence), staging.contact_id_map, staging.contacts
+-- source: raw.web_events (via build_state.identity_evidence), the keys of identity_ranking_keys.sql
 --
 -- Evidence, strongest first (method):
 --   1. user_id  : an event with this anonymous_id carries a userId that is a CRM contact_id
@@ -21,29 +21,26 @@ create or replace temp macro identity_ranked() as table
     with user_id_evidence as (
         select
             groups.anonymous_id,
-            contact_id_map.contact_id,
+            keys.contact_id,
             'user_id' as method,
             1 as priority,
             groups.first_event.ts as ts,
             groups.first_event.message_id as message_id
         from identity_ranking_input as groups
-        join staging.contact_id_map as contact_id_map
-            on contact_id_map.source_contact_id = groups.evidence_key
+        join identity_user_id_keys as keys on keys.evidence_key = groups.evidence_key
         where groups.method = 'user_id'
     ),
 
     email_evidence as (
         select
             groups.anonymous_id,
-            contacts.contact_id,
+            keys.contact_id,
             groups.method,
             case when groups.method = 'identify' then 2 else 3 end as priority,
             groups.first_event.ts as ts,
             groups.first_event.message_id as message_id
         from identity_ranking_input as groups
-        join staging.contacts as contacts
-            on contacts.email_normalized = groups.evidence_key
-           and contacts.email_valid
+        join identity_email_keys as keys on keys.evidence_key = groups.evidence_key
         where groups.method in ('identify', 'form')
     ),
 
