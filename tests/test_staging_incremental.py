@@ -181,7 +181,7 @@ def nights(tmp_path_factory):
 
 def test_night_one_builds_in_full_and_records_its_state(nights):
     _, first_modes, *_ = nights
-    assert first_modes == [("contact_touches",), ("events",), ("identity_map",), ("sessions",)]
+    assert first_modes == [("contact_touches",), ("events",), ("identity_map",), ("raw_message_days",), ("sessions",)]
 
 
 def test_night_two_rebuilds_only_what_changed(nights):
@@ -218,7 +218,8 @@ def test_night_two_reads_only_the_changed_days_into_the_identity_evidence(nights
 
 @pytest.mark.parametrize("table", ["staging.events", "staging.sessions", "staging.identity_map",
                                    "build_state.identity_evidence", "build_state.events_built_identities",
-                                   "build_state.events_built_user_ids", "build_state.contact_touches"])
+                                   "build_state.events_built_user_ids", "build_state.contact_touches",
+                                   "build_state.raw_message_days"])
 def test_incremental_equals_a_full_rebuild(nights, table):
     con, *_ = nights
     only_incremental, only_full, rows = differences(con, table)
@@ -288,6 +289,39 @@ def test_the_awkward_cases_happened(nights):
     assert con.execute("select count(*) from staging.sessions where visitor_key = ?", [extended]).fetchone()[0] == sessions_before
     assert con.execute("select min(started_at) from staging.sessions where visitor_key = ? and ended_at >= ?",
                        [extended, started]).fetchone()[0] == started - dt.timedelta(minutes=5)
+
+
+@pytest.mark.parametrize("loss", [None, "dropped", "another definition", "emptied"])
+def test_lost_or_stale_raw_message_days_are_made_again_from_every_raw_row(nights, tmp_path, loss):
+    """The events build finds re-delivered messages' older raw copies through build_state.raw_message_days,
+    kept in step day by day; missing, made by another definition (or DuckDB version) or short of rows, it is made again from
+    all raw rows before the lookup, and the build stays incremental. Unseen, the older copies would
+    leave the stored row beside tonight's copy."""
+    con, *_ = nights
+    with copy_of_night_two(con, tmp_path / "days.duckdb") as copy:
+        made = "select recorded_at from build_state.builds where model = 'raw_message_days'"
+        before = copy.execute(made).fetchone()[0]
+        copy.execute({None: "select 1", "dropped": "drop table build_state.raw_message_days",
+                      "another definition": "update build_state.builds set fingerprint = 'older' where model = 'raw_message_days'",
+                      "emptied": "delete from build_state.raw_message_days"}[loss])
+        # tonight re-delivers the re-delivered page again, earlier still: its copies sit on two old days
+        redelivered, days = nights[5], nights[6]
+        landing = _landing_copy(days, tmp_path)
+        page = next(json.loads(line) for p in days for line in (landing / "web" / "events" / p.name).read_text().splitlines()
+                    if line.startswith("{") and json.loads(line).get("messageId") == redelivered)
+        earliest = (dt.datetime.fromisoformat(page["timestamp"].replace("Z", "")) - dt.timedelta(minutes=30)).isoformat() + "Z"
+        new_date = dt.date.fromisoformat(days[-1].stem) + dt.timedelta(days=1)
+        (landing / "web" / "events" / f"{new_date}.jsonl").write_text(json.dumps({**page, "timestamp": earliest}) + "\n")
+        assert _rebuild_nightly(copy, landing, LOADED + dt.timedelta(days=3)).mode == "incremental"
+        copies = copy.execute("select count(*) from raw.web_events where message_id = ?", [redelivered]).fetchone()[0]
+        stored = copy.execute("select count(*), min(event_date) from staging.events where message_id = ?", [redelivered]).fetchone()
+        assert copies == 3 and stored == (1, new_date)  # one row: tonight's, the earliest copy
+        table = "select event_date, message_hash from build_state.raw_message_days"
+        raw = "select event_date, hash(message_id) from raw.web_events"
+        assert copy.execute(f"select count(*) from ({table} except all {raw})").fetchone()[0] == 0
+        assert copy.execute(f"select count(*) from ({raw} except all {table})").fetchone()[0] == 0
+        # made again only when it had to be; otherwise tonight's days were replaced in it
+        assert (copy.execute(made).fetchone()[0] == before) == (loss is None)
 
 
 def test_changed_rules_mean_a_full_build(nights, tmp_path):

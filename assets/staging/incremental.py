@@ -113,7 +113,7 @@ STEPS = {
                                          "drop view if exists identity_ranking_input; "
                                          "drop table if exists identity_evidence_changed"),
     ("events", "incremental"): _Steps("staging/events_affected", "staging/events_merge", "events_affected",
-                                      "drop table if exists events_input; drop table if exists events_raw_rows; "
+                                      "drop table if exists events_input; drop table if exists events_raw_days; drop table if exists events_raw_rows; "
                                       "drop table if exists events_stale; drop table if exists events_stale_days; "
                                       "drop table if exists events_repointed; drop table if exists events_repointed_anonymous_ids; "
                                       "drop table if exists events_rebuilt"),
@@ -192,6 +192,25 @@ def build_identity_map(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bo
     return in_transaction(con, build)
 
 
+# The raw message days' two builds (sql/staging/raw_message_days_all.sql, raw_message_days_update.sql).
+RAW_MESSAGE_DAYS = ("staging/raw_message_days_all", "staging/raw_message_days_update")
+
+
+def _raw_message_days(con: duckdb.DuckDBPyConnection, refresh: bool) -> None:
+    """Bring build_state.raw_message_days in step with raw.web_events: tonight's changed days only, or
+    all of it when `refresh` (a full events build), when it is missing or was made by another
+    definition or DuckDB version (its stored hashes would not match tonight's), or when it does not
+    hold one row per raw row after the update (rows lost: a re-delivery would go unseen)."""
+    made_by = hashlib.sha256(json.dumps([*map(sql_text, RAW_MESSAGE_DAYS), duckdb.__version__]).encode()).hexdigest()[:16]
+    if not refresh and _built_on(con, "raw_message_days", made_by, ("build_state", "raw_message_days")):
+        run_sql(con, RAW_MESSAGE_DAYS[1])
+        kept, raw = con.execute("select (select count(*) from build_state.raw_message_days), "
+                                "(select count(*) from raw.web_events)").fetchone()
+        if kept == raw:
+            return
+    run_sql(con, RAW_MESSAGE_DAYS[0], {"fingerprint": made_by, "recorded_at": utc_now()})
+
+
 def build_events(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bool = False) -> BuildInfo:
     """staging.events: the affected messages only, or everything (`full`, or nothing to build on)."""
     wanted = fingerprint("events", rules)
@@ -200,7 +219,12 @@ def build_events(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bool = F
         run_sql(con, "staging/build_state")
         tracked = _tracked(con)
         incremental = not full and tracked and _built_on(con, "events", wanted, ("staging", "events"))
+        if incremental:  # first: the raw copies of tonight's messages are looked up in it
+            run_sql(con, "staging/changed_web_days")
+            _raw_message_days(con, refresh=False)
         info = _run(con, "events", "incremental" if incremental else "full", rules)
+        if not incremental:
+            _raw_message_days(con, refresh=True)
         run_sql(con, "staging/events_identities_changed" if incremental else "staging/events_identities_all")
         if not incremental:  # every session may change: the sessions build starts over too, and the
             # content events copy is made again from the new table by its next reader

@@ -9,6 +9,9 @@ create table if not exists build_state.builds (model varchar, fingerprint varcha
 -- per model (identity_map, events): the raw web event days (as raw.load_log had them) it reflects
 create table if not exists build_state.built_days (model varchar, event_date date, loaded_at timestamp);
 
+-- (build_state.raw_message_days, the hashed message ids of raw.web_events by day, is made whole by
+-- sql/staging/raw_message_days_all.sql, never empty here: an empty one would look up nothing)
+
 -- the identity map and contact id map staging.events took its contact_id from
 create table if not exists build_state.events_built_identities (anonymous_id varchar, contact_id varchar);
 create table if not exists build_state.events_built_user_ids (source_contact_id varchar, contact_id varchar);

@@ -33,10 +33,21 @@ select message_id from raw.web_events where event_date in (select event_date fro
 union
 select message_id from staging.events where event_date in (select event_date from events_changed_days);
 
--- their raw rows: found on the id column alone, then read whole by rowid (reading every column of the
--- history to keep a few rows costs several times more; a night's new or reloaded rows are contiguous)
+-- the days their raw copies are on: tonight's, and the days of earlier deliveries of the same
+-- messages, looked up by hash in build_state.raw_message_days (sql/staging/raw_message_days_all.sql;
+-- already updated for tonight's days). A hash collision only adds a day to look at.
+create or replace temp table events_raw_days as
+select distinct event_date from build_state.raw_message_days
+where message_hash in (select hash(message_id) from events_affected);
+
+-- their raw rows, on those days only (a few: DuckDB skips the other days' row groups by their zone
+-- maps), found on the id column alone, then read whole by rowid (reading every column to keep a few
+-- rows costs several times more; a night's new or reloaded rows are contiguous)
 create or replace temp table events_raw_rows as
-select rowid as raw_row from raw.web_events where message_id in (select message_id from events_affected);
+select rowid as raw_row
+from raw.web_events
+where event_date in (select event_date from events_raw_days)
+  and message_id in (select message_id from events_affected);
 
 create or replace temp table events_input as
 select rowid as raw_row, *
