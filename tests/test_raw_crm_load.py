@@ -442,3 +442,25 @@ def test_every_employee_count_form_the_size_bands_accept_loads(tmp_path, con):
     assert None not in lower  # and every loaded form gets a band
     reasons = [r[0] for r in con.execute("select reason from raw.quarantine where source = 'accounts'").fetchall()]
     assert all(r.startswith("not an employee count") for r in reasons) and len(reasons) == len(bad)
+
+
+SPACES = [" ", "\t", "\n", "\r\n", "\u00a0", "\u2003", "\u3000", "\ufeff", "\x1f"]
+
+
+def test_trim_fast_gives_what_trim_gives(con):
+    """The raw layer's trim_fast skips DuckDB's trim only for all-ASCII values with no space at either
+    end; every mix of ASCII and Unicode spaces, inner spaces and non-ASCII letters trims as trim does."""
+    from assets.sql_files import run_sql
+
+    run_sql(con, "raw/macros")
+    cores = ["", "a", "Zoë", "a b", "ä", "x\u00a0y", "\u00e9t\u00e9"]
+    values = [None] + [left + core + right for core in cores for left in ["", *SPACES] for right in ["", *SPACES]]
+    got = con.execute("select v, trim_fast(v), trim(v) from unnest(?::varchar[]) t(v)", [values]).fetchall()
+    assert len(got) == len(values) and all(fast == slow for _, fast, slow in got), [r for r in got if r[1] != r[2]]
+
+
+def test_crm_cells_are_trimmed_of_unicode_spaces_too(tmp_path, con):
+    row = list(GOOD["contacts"][0])
+    row[3], row[4], row[5] = "\u00a0Ann ", "  Lee\u3000", "\u2003"  # a title of spaces only is NULL
+    load_crm(con, landing(tmp_path, contacts=[row]), LOADED_AT)
+    assert con.execute("select first_name, last_name, job_title from raw.contacts").fetchall() == [("Ann", "Lee", None)]

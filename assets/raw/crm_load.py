@@ -96,8 +96,8 @@ def check_crm_files(landing_dir: Path, formats: VendorFormats) -> dict[str, Dete
 
 
 def _cell(position: int) -> duckdb.Expression:
-    # trimmed, and an empty string is NULL (docs/tables.md)
-    return FunctionExpression("nullif", FunctionExpression("trim", ColumnExpression(f"c{position + 1}")), ConstantExpression(""))
+    # trimmed (trim_fast: sql/raw/macros.sql), and an empty string is NULL (docs/tables.md)
+    return FunctionExpression("nullif", FunctionExpression("trim_fast", ColumnExpression(f"c{position + 1}")), ConstantExpression(""))
 
 
 def _null(type_name: str = "VARCHAR") -> duckdb.Expression:
