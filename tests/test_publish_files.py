@@ -239,3 +239,32 @@ def test_an_audience_below_its_own_min_size_withdraws_people_too(tmp_path):
     result = publisher.publish("upsell", GOOGLE, GOOGLE.render(members(range(3))), small)
     assert result.status == "published" and result.below_minimum and result.removes == 1
     assert result.reason.startswith("3 treatment members, below the audience min_size of 10; published anyway")
+
+
+def _set_difference(left: pl.DataFrame, right: pl.DataFrame) -> list[tuple]:
+    """The reference: rows of `left` not in `right`, as Python tuples (None equals None), sorted."""
+    other = set(right.rows())
+    return sorted((row for row in left.rows() if row not in other), key=lambda r: [(v is None, v or "") for v in r])
+
+
+@pytest.mark.parametrize("colliding", [False, True])
+def test_adds_and_removes_compare_whole_rows_with_nulls_equal_even_when_row_hashes_collide(monkeypatch, colliding):
+    """Rows meet on a row hash and are then compared cell by cell: with every hash equal (forced), the
+    diff is still exactly the set difference; a row differing in one cell, or only in where its NULL
+    is, is a remove plus an add."""
+    import random
+
+    from assets.exports.publish_files import _diff
+
+    rnd = random.Random(7)
+    cells = ["a", "b", None, "=x"]
+    rows = {tuple(rnd.choice(cells) for _ in range(3)) for _ in range(60)}
+    base = sorted(rows, key=str)
+    old = pl.DataFrame(base[:40], schema={"A": pl.String, "B": pl.String, "C": pl.String}, orient="row")
+    new = pl.DataFrame(base[20:], schema=old.schema, orient="row")
+    if colliding:
+        monkeypatch.setattr(pl.DataFrame, "hash_rows", lambda self, *a, **k: pl.Series([0] * self.height, dtype=pl.UInt64))
+    adds, removes = _diff(new, old), _diff(old, new)
+    assert adds.rows() == _set_difference(new, old) and removes.rows() == _set_difference(old, new)
+    assert adds.height == len(base) - 40 and removes.height == 20
+    assert _diff(new, new).is_empty() and _diff(new, old.clear()).rows() == _set_difference(new, old.clear())
