@@ -75,6 +75,19 @@ def test_template_makes_one_audience_per_track_and_adds_the_track_condition():
     assert [a.name for a in with_default][-1] == "nurture-general"
 
 
+def test_an_audience_names_the_columns_its_membership_reads():
+    template = {"for_each_nurture_track": {"name": "nurture-{track}", "description": "x", "kind": "lead_source",
+                                           "destinations": ["meta"], "filter": "is_customer == false"}}
+    structured = audience(filter={"all": ["upsell_candidate", {"any": ["persona_function == 'it'",
+                                                                       "contains(content_interests, 'ai')"]}]})
+    by_name = {a.name: a.columns for a in build(template, structured)}
+    assert by_name == {"nurture-paid-media": {"nurture_track", "is_customer"},
+                       "nurture-seo-content": {"nurture_track", "is_customer"},
+                       "upsell-dm": {"upsell_candidate", "persona_function", "content_interests"}}
+    unfiltered = {"for_each_nurture_track": {k: v for k, v in template["for_each_nurture_track"].items() if k != "filter"}}
+    assert [a.columns for a in build(unfiltered)] == [{"nurture_track"}] * 2
+
+
 def test_template_slugs_track_names_but_filters_on_the_exact_value():
     template = {"for_each_nurture_track": {"name": "nurture-{track}", "description": "x", "kind": "lead_source",
                                            "destinations": ["meta"]}}

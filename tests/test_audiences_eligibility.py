@@ -174,3 +174,29 @@ def test_each_audience_has_its_own_holdout_and_zero_share_has_none():
 def test_write_members_rejects_an_incomplete_frame():
     with duckdb.connect() as con, pytest.raises(ValueError, match=r"lacks \['holdout_share'\]"):
         write_members(con, members_frame("a", range(3), 0.1).drop("holdout_share"), DAY)
+
+
+def test_members_read_only_the_segment_columns_their_filters_need(tmp_path):
+    """The members asset reads the columns eligibility and the filters use, in table order; a table
+    without a column a filter names is read whole, so the filter's error lists every column it has."""
+    from assets.audiences.assets import segment_columns
+    from assets.rule_expressions import RuleError
+
+    segments = frame([segment(1), segment(2, persona_function="it")], SEGMENTS_SCHEMA)
+    it = AudienceDefinition("it", "IT people", "custom", "persona_function == 'it'", ("meta",))
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create schema segments")
+    con.execute("create table segments.contact_segments as select * from segments")
+    read = segment_columns(con, [it, LEADS])
+    assert read.columns == [c for c in segments.columns if c in {"contact_id", "account_id", "is_customer", "persona_function"}]
+    contacts = frame([contact(1), contact(2)], CONTACTS_SCHEMA)
+    no_suppressions = frame([], SUPPRESSIONS_SCHEMA)
+    whole = audience_eligibility(segments, contacts, no_suppressions, [it, LEADS])
+    assert audience_eligibility(read, contacts, no_suppressions, [it, LEADS]).members.equals(whole.members)
+    assert member_ids(whole, "it") == {"c00002"}
+
+    con.execute("alter table segments.contact_segments drop column persona_function")
+    read = segment_columns(con, [it])
+    assert read.columns == [c for c in segments.columns if c != "persona_function"]
+    with pytest.raises(RuleError, match="unknown column 'persona_function'; columns you can use: account_id, "):
+        audience_eligibility(read, contacts, no_suppressions, [it])

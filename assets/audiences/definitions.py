@@ -15,7 +15,7 @@ import polars as pl
 
 from assets.config_files import ConfigError, load_yaml, require, require_one_of
 from assets.exports.destinations import load_destinations
-from assets.rule_expressions import RuleError, compile_rule
+from assets.rule_expressions import RuleError, compile_rule, rule_columns
 from assets.segments.interests import load_content_rules
 
 CONFIG_FILE = "audiences.yaml"
@@ -62,6 +62,12 @@ class AudienceDefinition:
     def asset_name(self) -> str:
         """The Dagster asset name of its export: the name with dashes as underscores."""
         return self.name.replace("-", "_")
+
+    @property
+    def columns(self) -> set[str]:
+        """The contact_segments columns its membership test reads (the filter's, and the track's)."""
+        used = rule_columns(self.filter, self.where) if self.filter is not None else set()
+        return used | ({"nurture_track"} if self.track is not None else set())
 
     def filter_expr(self, columns: Mapping[str, pl.DataType] | set[str]) -> pl.Expr:
         """The audience's membership test as a Polars expression over contact_segments (null -> false).
