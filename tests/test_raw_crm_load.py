@@ -448,11 +448,11 @@ SPACES = [" ", "\t", "\n", "\r\n", "\u00a0", "\u2003", "\u3000", "\ufeff", "\x1f
 
 
 def test_trim_fast_gives_what_trim_gives(con):
-    """The raw layer's trim_fast skips DuckDB's trim only for all-ASCII values with no space at either
+    """trim_fast (raw and staging SQL) skips DuckDB's trim only for all-ASCII values with no space at either
     end; every mix of ASCII and Unicode spaces, inner spaces and non-ASCII letters trims as trim does."""
     from assets.sql_files import run_sql
 
-    run_sql(con, "raw/macros")
+    run_sql(con, "shared/trim_fast")
     cores = ["", "a", "Zoë", "a b", "ä", "x\u00a0y", "\u00e9t\u00e9"]
     values = [None] + [left + core + right for core in cores for left in ["", *SPACES] for right in ["", *SPACES]]
     got = con.execute("select v, trim_fast(v), trim(v) from unnest(?::varchar[]) t(v)", [values]).fetchall()

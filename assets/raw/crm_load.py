@@ -96,7 +96,7 @@ def check_crm_files(landing_dir: Path, formats: VendorFormats) -> dict[str, Dete
 
 
 def _cell(position: int) -> duckdb.Expression:
-    # trimmed (trim_fast: sql/raw/macros.sql), and an empty string is NULL (docs/tables.md)
+    # trimmed (trim_fast: sql/shared/trim_fast.sql), and an empty string is NULL (docs/tables.md)
     return FunctionExpression("nullif", FunctionExpression("trim_fast", ColumnExpression(f"c{position + 1}")), ConstantExpression(""))
 
 
@@ -206,6 +206,7 @@ def load_crm(
         if not order_kept:  # rows are numbered by rowid: DuckDB must keep each file's order
             con.execute("set preserve_insertion_order = true")
         run_sql(con, "raw/macros")
+        run_sql(con, "shared/trim_fast")
         run_sql(con, "raw/crm_pending")
         for entity in CRM_ENTITIES:
             counts[entity] = _read_and_type(con, Path(landing_dir), entity, detected[entity], formats, loaded_at)

@@ -146,6 +146,7 @@ def load_web_events(
         loaded_at = loaded_at.astimezone(dt.timezone.utc).replace(tzinfo=None)
     create_raw_tables(con)
     run_sql(con, "raw/macros")
+    run_sql(con, "shared/trim_fast")
     if not force:
         loaded = _loaded_files(con)
         unchanged = {d for d, p in files.items() if loaded.get(d) == (p.stat().st_size, file_mtime(p))}
@@ -169,6 +170,7 @@ def load_batches(con: duckdb.DuckDBPyConnection, todo: list[list[tuple[dt.date, 
         cursor = con.cursor()
         try:
             run_sql(cursor, "raw/macros")
+            run_sql(cursor, "shared/trim_fast")
             while not failed.is_set():
                 with lock:
                     batch = next(pending, None)

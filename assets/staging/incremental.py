@@ -44,13 +44,18 @@ class BuildInfo:
     reranked: int | None = None  # identity_map: anonymous ids re-ranked (a full build: the rows of the new map)
 
 
-# The transforms a model's stored rows come from: the identity map keeps ranked rows between nights too.
-TRANSFORMS = {"identity_map": ("identity_map_transform", "identity_ranking_keys", "identity_ranking_transform")}
+# The SQL a model's stored rows come from: the identity map keeps ranked rows between nights too; the
+# macros the transforms call (besides visitor_key, in every fingerprint).
+TRANSFORMS = {
+    "identity_map": ("staging/identity_map_transform", "staging/identity_ranking_keys",
+                     "staging/identity_ranking_transform", "shared/trim_fast"),
+    "events": ("staging/events_transform", "shared/trim_fast"),
+}
 
 
 def fingerprint(model: str, rules: WebRules) -> str:
-    """The transform SQL (with the visitor key macro) and the rule parameters a table was built with."""
-    sql = [sql_text(f"staging/{name}") for name in TRANSFORMS.get(model, (f"{model}_transform",))]
+    """The transform SQL (with the macros it calls) and the rule parameters a table was built with."""
+    sql = [sql_text(name) for name in TRANSFORMS.get(model, (f"staging/{model}_transform",))]
     # one file stays a string, as before: the events and sessions fingerprints did not change with this
     payload = json.dumps({"sql": sql[0] if len(sql) == 1 else sql, "visitor_key": sql_text("staging/visitor_key"),
                           "rules": rules.sql_params()}, sort_keys=True, default=str)
@@ -131,6 +136,7 @@ STEPS = {
 def _run(con: duckdb.DuckDBPyConnection, model: str, mode: str, rules: WebRules) -> BuildInfo:
     steps = STEPS[(model, mode)]
     run_sql(con, "staging/visitor_key")
+    run_sql(con, "shared/trim_fast")
     if mode == "incremental":
         run_sql(con, "staging/changed_web_days")
     run_sql(con, steps.make_input, rules.sql_params())

@@ -46,6 +46,7 @@ def build_model(con: duckdb.DuckDBPyConnection, table: str, rules: WebRules, as_
     # crm/suppressions.csv is optional: without it there is no raw table, and nobody is suppressed.
     if table == "suppressions" and not table_exists(con, "raw", "suppressions"):
         name = "staging/suppressions_none"
+    run_sql(con, "shared/trim_fast")
     run_sql(con, name, {**rules.sql_params(), "as_of": as_of})
     if table in WRITTEN_BY_CHANGES:
         built = table + "_built"

@@ -61,14 +61,6 @@ create or replace temp macro raw_csv_field(v) as (
     end
 );
 
--- trim(v), the same result, without its cost (DuckDB's trim removes Unicode spaces and is slow: ~4 s
--- per million 500-character lines, ~0.7 s per million 16-column CRM rows) when v has nothing to trim:
--- all ASCII (as many bytes as characters), where trim removes only ' ', and no ' ' at either end.
--- (Testing the end characters instead, v[1] and v[-1], cost as much as the trim for short values.)
-create or replace temp macro trim_fast(v) as (
-    case when strlen(v) = length(v) and not (starts_with(v, ' ') or ends_with(v, ' ')) then v else trim(v) end
-);
-
 -- Lines a read skipped (table `skipped_lines`: source_file, line; one row per line) as steps: per file
 -- and stretch of skipped lines, how many lines were read before it (`read_before`) and how many were
 -- skipped up to its end (`skipped`). Read row k of a file sits on line k + the `skipped` of the last

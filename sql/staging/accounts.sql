@@ -11,18 +11,18 @@ with source as (
 cleaned as (
     select
         account_id,
-        nullif(trim(name), '') as name,
+        nullif(trim_fast(name), '') as name,
         nullif(
-            rtrim(regexp_extract(lower(trim(domain)), '^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/?#]*@)?(?:www\.)?([^/:?#\s]+)', 1), '.'),
+            rtrim(regexp_extract(lower(trim_fast(domain)), '^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/?#]*@)?(?:www\.)?([^/:?#\s]+)', 1), '.'),
             ''
         ) as domain,
-        nullif(trim(industry), '') as industry,
-        nullif(trim(employee_count), '') as employee_count,
+        nullif(trim_fast(industry), '') as industry,
+        nullif(trim_fast(employee_count), '') as employee_count,
         annual_revenue,
-        nullif(trim(country), '') as country,
-        nullif(trim(city), '') as city,
-        nullif(trim(state), '') as state,
-        nullif(trim(zip), '') as zip,
+        nullif(trim_fast(country), '') as country,
+        nullif(trim_fast(city), '') as city,
+        nullif(trim_fast(state), '') as state,
+        nullif(trim_fast(zip), '') as zip,
         created_at,
         _line
     from source

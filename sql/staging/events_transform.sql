@@ -38,19 +38,19 @@ create or replace temp macro staging_events_transform(bot_patterns, form_events)
             coalesce(message_id, 'missing-' || md5(concat_ws('|', _source_file, _line))) as message_id,
             event_date,
             ts,
-            lower(trim(type)) as type,
-            nullif(trim(event), '') as event,
+            lower(trim_fast(type)) as type,
+            nullif(trim_fast(event), '') as event,
             anonymous_id,
             user_id,
             nullif(page_url, '') as page_url,
             nullif(page_path, '') as page_path,
             nullif(page_title, '') as page_title,
             nullif(page_referrer, '') as referrer,
-            nullif(trim(campaign_source), '') as campaign_source,
-            nullif(trim(campaign_medium), '') as campaign_medium,
-            nullif(trim(campaign_name), '') as campaign_name,
-            nullif(trim(campaign_term), '') as campaign_term,
-            nullif(trim(campaign_content), '') as campaign_content,
+            nullif(trim_fast(campaign_source), '') as campaign_source,
+            nullif(trim_fast(campaign_medium), '') as campaign_medium,
+            nullif(trim_fast(campaign_name), '') as campaign_name,
+            nullif(trim_fast(campaign_term), '') as campaign_term,
+            nullif(trim_fast(campaign_content), '') as campaign_content,
             user_agent,
             traits_email,
             properties
@@ -126,7 +126,7 @@ create or replace temp macro staging_events_transform(bot_patterns, form_events)
             e.referrer_host,
             e.user_agent,
             coalesce(user_agents.is_bot, false) as is_bot,
-            nullif(lower(trim(
+            nullif(lower(trim_fast(
                 case
                     when e.type = 'identify' then e.traits_email
                     when e.type = 'track' and list_contains(form_events, e.event)
@@ -146,8 +146,8 @@ create or replace temp macro staging_events_transform(bot_patterns, form_events)
             e.msclkid,
             e.srsltid,
             e.fbclid,
-            nullif(trim(json_extract_string(e.properties, '$.topic')), '') as content_topic,
-            nullif(trim(json_extract_string(e.properties, '$.content_id')), '') as content_id,
+            nullif(trim_fast(json_extract_string(e.properties, '$.topic')), '') as content_topic,
+            nullif(trim_fast(json_extract_string(e.properties, '$.content_id')), '') as content_id,
             e.properties
         from url_fields as e
         left join user_agents

@@ -15,10 +15,10 @@ with source as (
 cleaned as (
     select
         opportunity_id,
-        nullif(trim(account_id), '') as account_id,
-        nullif(trim(contact_id), '') as contact_id,
-        regexp_replace(lower(trim(type)), '[^a-z]+', '_', 'g') as type_key,
-        nullif(trim(stage), '') as stage,
+        nullif(trim_fast(account_id), '') as account_id,
+        nullif(trim_fast(contact_id), '') as contact_id,
+        regexp_replace(lower(trim_fast(type)), '[^a-z]+', '_', 'g') as type_key,
+        nullif(trim_fast(stage), '') as stage,
         amount,
         created_at,
         closed_at,

@@ -13,14 +13,14 @@ with source as (
 cleaned as (
     select
         subscription_id,
-        nullif(trim(account_id), '') as account_id,
-        nullif(trim(plan), '') as plan,
+        nullif(trim_fast(account_id), '') as account_id,
+        nullif(trim_fast(plan), '') as plan,
         seats_purchased,
         seats_active,
         mrr,
         started_at,
         ends_at,
-        nullif(lower(trim(status)), '') as status
+        nullif(lower(trim_fast(status)), '') as status
     from source
     qualify row_number() over (
         partition by subscription_id order by started_at desc nulls last, _line desc nulls last

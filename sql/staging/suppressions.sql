@@ -10,8 +10,8 @@ with source as (
 
 cleaned as (
     select
-        nullif(lower(trim(email)), '') as email_normalized,
-        nullif(trim(reason), '') as reason,
+        nullif(lower(trim_fast(email)), '') as email_normalized,
+        nullif(trim_fast(reason), '') as reason,
         added_at
     from source
 ),
