@@ -98,7 +98,8 @@ def median_run(attempts: list[NightlyResult]) -> NightlyResult:
 
 
 def copy_state(src: RunFolders, dst: RunFolders) -> None:
-    """Copy a finished run's warehouse, instance, exports and reports to a scratch run folder."""
+    """Copy a finished run's warehouse, instance, exports and reports to a scratch run folder, and
+    write the copy to disk before returning (see `flush_to_disk`)."""
     shutil.rmtree(dst.root, ignore_errors=True)
     dst.root.mkdir(parents=True)
     for path in src.root.iterdir():
@@ -110,6 +111,30 @@ def copy_state(src: RunFolders, dst: RunFolders) -> None:
             shutil.copytree(path, target, symlinks=True)
         else:
             shutil.copy2(path, target, follow_symlinks=False)
+    flush_to_disk(dst.root)
+
+
+def flush_to_disk(root: Path) -> None:
+    """fsync every file and folder under `root`. A copied warehouse sits in the page cache as dirty
+    pages, and the first commit of the night timed next would wait for the kernel to write all of them
+    back (measured: the raw web events load's commit 1.5s instead of 0.44s after copying the 5 GB
+    365-day state, 0.56s instead of 0.32s for the 1.5 GB 30-day one): the copy's cost, not the night's,
+    and one that grows with the history. A real night starts from a warehouse written long before."""
+    for folder, dirs, files in os.walk(root):
+        for name in files:
+            path = Path(folder) / name
+            if path.is_symlink():
+                continue
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def run_nightly(phase: str, folders: RunFolders, landing: Path, data_date: dt.date, timeout_s: float) -> NightlyResult:

@@ -185,7 +185,7 @@ def test_step_timings_without_an_instance_say_so(tmp_path):
         read_step_timings(tmp_path, NightlyResult("full", False, 1.0, 1, 1, "2026-10-31"))
 
 
-def test_copy_state_keeps_links_and_leaves_the_log(tmp_path):
+def test_copy_state_keeps_links_dangling_ones_too_and_leaves_the_log(tmp_path):
     src, dst = RunFolders(tmp_path / "full"), RunFolders(tmp_path / "incremental")
     run_dir = src.exports / "audience" / "google_ads" / "2026-10-31-01"
     run_dir.mkdir(parents=True)
@@ -193,7 +193,9 @@ def test_copy_state_keeps_links_and_leaves_the_log(tmp_path):
     (run_dir.parent / "latest").symlink_to(run_dir.name)
     src.warehouse.write_bytes(b"duckdb")
     src.log.write_text("full run log")
+    (src.exports / "gone").symlink_to("nowhere")  # a dangling link is copied, not followed when flushed
     copy_state(src, dst)
+    assert (dst.exports / "gone").is_symlink()
     latest = dst.exports / "audience" / "google_ads" / "latest"
     assert latest.is_symlink() and latest.readlink() == Path("2026-10-31-01")
     assert (latest / "audience.csv").read_text() == "email\n"
