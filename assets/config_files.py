@@ -21,6 +21,16 @@ class ConfigError(ValueError):
         super().__init__(f"{file}: {where}: {problem}" if where else f"{file}: {problem}")
 
 
+# libyaml's parser when PyYAML was built with it (the wheels are): the same data, ~10x faster than
+# the pure-Python one (personas.yaml 27ms -> 3ms), and a night reads the rule files dozens of times.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_yaml(text: str) -> Any:
+    """`yaml.safe_load(text)`, with libyaml when available (yaml.YAMLError on bad input, as safe_load)."""
+    return yaml.load(text, Loader=YAML_LOADER)  # noqa: S506 - a safe loader
+
+
 def config_path(name: str, config_dir: Path | None = None) -> Path:
     """Path of `config/<name>` (the folder is overridable with SEGMENTATION_CONFIG_DIR)."""
     return (config_dir or Settings.from_env().config_dir) / name
@@ -32,7 +42,7 @@ def load_yaml(name: str, config_dir: Path | None = None) -> tuple[Path, dict[str
     if not path.is_file():
         raise ConfigError(path, "", "file not found (restore it from the repository or set SEGMENTATION_CONFIG_DIR)")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(path, "", f"not valid YAML: {exc}") from exc
     if not isinstance(data, dict):

@@ -46,6 +46,8 @@ from typing import Any
 
 import yaml
 
+from assets.config_files import parse_yaml
+
 SUITE_DIR = Path(__file__).resolve().parent / "suites"
 
 SHARE_CHECK = "share_of_value_at_most"
@@ -190,7 +192,7 @@ def _parse_entry(item: Any, position: int, path: Path, check_gx: bool) -> Entry:
 def load_suite(path: Path, check_gx: bool = True) -> Suite:
     """Parse and validate one suite file (GX names are checked unless `check_gx=False`)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise SuiteError(path, "", "suite file not found") from exc
     except yaml.YAMLError as exc:

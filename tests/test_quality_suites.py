@@ -180,3 +180,23 @@ def test_suite_errors_found_when_resolving_name_the_entry(tmp_path):
     with pytest.raises(SuiteError, match="file is named for 'raw.other'"):
         shutil.copy(path, tmp_path / "raw.other.yaml")
         load_suite_for("raw.other", tmp_path)
+
+
+def test_rule_and_suite_files_parse_as_yaml_safe_load_parses_them():
+    """parse_yaml (libyaml's safe loader when PyYAML has it) gives exactly what yaml.safe_load gives
+    for every shipped rule file and suite, and refuses what it refuses (tags that build objects too)."""
+    import yaml
+
+    from assets.config_files import YAML_LOADER, parse_yaml
+    from workflows.settings import REPO_ROOT
+
+    files = sorted((REPO_ROOT / "config").glob("*.yaml")) + sorted((REPO_ROOT / "data_quality" / "suites").glob("*.yaml"))
+    assert len(files) > 20 and YAML_LOADER is yaml.CSafeLoader  # the wheels ship libyaml
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert parse_yaml(text) == yaml.safe_load(text), path
+    for bad in ("table: [unclosed\n", "a: !!python/object:os.system ls\n", "key: value\n  bad indent: x\n"):
+        with pytest.raises(yaml.YAMLError):
+            yaml.safe_load(bad)
+        with pytest.raises(yaml.YAMLError):
+            parse_yaml(bad)
