@@ -123,7 +123,7 @@ def flush_to_disk(root: Path) -> None:
     for folder, dirs, files in os.walk(root):
         for name in files:
             path = Path(folder) / name
-            if path.is_symlink():
+            if path.is_symlink() or not path.is_file():  # links, and pipes or sockets a run left
                 continue
             fd = os.open(path, os.O_RDONLY)
             try:

@@ -291,19 +291,21 @@ def test_the_awkward_cases_happened(nights):
                        [extended, started]).fetchone()[0] == started - dt.timedelta(minutes=5)
 
 
-@pytest.mark.parametrize("loss", [None, "dropped", "another definition", "emptied"])
+@pytest.mark.parametrize("loss", [None, "dropped", "another definition", "emptied", "days unrecorded"])
 def test_lost_or_stale_raw_message_days_are_made_again_from_every_raw_row(nights, tmp_path, loss):
     """The events build finds re-delivered messages' older raw copies through build_state.raw_message_days,
-    kept in step day by day; missing, made by another definition (or DuckDB version) or short of rows, it is made again from
-    all raw rows before the lookup, and the build stays incremental. Unseen, the older copies would
-    leave the stored row beside tonight's copy."""
+    kept in step by the days it records (none recorded: every day is replaced); missing, made by
+    another definition (or DuckDB version) or short of rows, it is made again from all raw rows before
+    the lookup, and the build stays incremental. Unseen, the older copies would leave the stored row
+    beside tonight's copy."""
     con, *_ = nights
     with copy_of_night_two(con, tmp_path / "days.duckdb") as copy:
         made = "select recorded_at from build_state.builds where model = 'raw_message_days'"
         before = copy.execute(made).fetchone()[0]
         copy.execute({None: "select 1", "dropped": "drop table build_state.raw_message_days",
                       "another definition": "update build_state.builds set fingerprint = 'older' where model = 'raw_message_days'",
-                      "emptied": "delete from build_state.raw_message_days"}[loss])
+                      "emptied": "delete from build_state.raw_message_days",
+                      "days unrecorded": "delete from build_state.built_days where model = 'raw_message_days'"}[loss])
         # tonight re-delivers the re-delivered page again, earlier still: its copies sit on two old days
         redelivered, days = nights[5], nights[6]
         landing = _landing_copy(days, tmp_path)
@@ -317,11 +319,16 @@ def test_lost_or_stale_raw_message_days_are_made_again_from_every_raw_row(nights
         stored = copy.execute("select count(*), min(event_date) from staging.events where message_id = ?", [redelivered]).fetchone()
         assert copies == 3 and stored == (1, new_date)  # one row: tonight's, the earliest copy
         table = "select event_date, message_hash from build_state.raw_message_days"
-        raw = "select event_date, hash(message_id) from raw.web_events"
+        raw = "select event_date, message_hash(message_id) from raw.web_events"
         assert copy.execute(f"select count(*) from ({table} except all {raw})").fetchone()[0] == 0
         assert copy.execute(f"select count(*) from ({raw} except all {table})").fetchone()[0] == 0
-        # made again only when it had to be; otherwise tonight's days were replaced in it
-        assert (copy.execute(made).fetchone()[0] == before) == (loss is None)
+        # made again only when it had to be; otherwise the changed days were replaced in it (with no day
+        # recorded: every day), and it records the days it now mirrors
+        assert (copy.execute(made).fetchone()[0] == before) == (loss in (None, "days unrecorded"))
+        recorded = "select event_date, loaded_at from build_state.built_days where model = 'raw_message_days'"
+        logged = "select event_date, loaded_at from raw.load_log where source = 'web_events'"
+        assert copy.execute(f"select count(*) from (({recorded}) except ({logged}))").fetchone()[0] == 0
+        assert copy.execute(f"select count(*) from (({logged}) except ({recorded}))").fetchone()[0] == 0
 
 
 def test_changed_rules_mean_a_full_build(nights, tmp_path):

@@ -48,7 +48,7 @@ class BuildInfo:
 # macros the transforms call (besides visitor_key, in every fingerprint).
 TRANSFORMS = {
     "identity_map": ("staging/identity_map_transform", "staging/identity_ranking_keys",
-                     "staging/identity_ranking_transform", "shared/trim_fast"),
+                     "staging/identity_ranking_transform"),
     "events": ("staging/events_transform", "shared/trim_fast"),
 }
 
@@ -56,7 +56,7 @@ TRANSFORMS = {
 def fingerprint(model: str, rules: WebRules) -> str:
     """The transform SQL (with the macros it calls) and the rule parameters a table was built with."""
     sql = [sql_text(name) for name in TRANSFORMS.get(model, (f"staging/{model}_transform",))]
-    # one file stays a string, as before: the events and sessions fingerprints did not change with this
+    # one file stays a string, as before: the sessions fingerprint did not change when lists came in
     payload = json.dumps({"sql": sql[0] if len(sql) == 1 else sql, "visitor_key": sql_text("staging/visitor_key"),
                           "rules": rules.sql_params()}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
@@ -198,23 +198,33 @@ def build_identity_map(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bo
     return in_transaction(con, build)
 
 
-# The raw message days' two builds (sql/staging/raw_message_days_all.sql, raw_message_days_update.sql).
-RAW_MESSAGE_DAYS = ("staging/raw_message_days_all", "staging/raw_message_days_update")
+# The raw message days' hash and two builds (sql/staging/message_hash.sql, raw_message_days_all.sql,
+# raw_message_days_update.sql): its fingerprint.
+RAW_MESSAGE_DAYS = ("staging/message_hash", "staging/raw_message_days_all", "staging/raw_message_days_update")
 
 
 def _raw_message_days(con: duckdb.DuckDBPyConnection, refresh: bool) -> None:
-    """Bring build_state.raw_message_days in step with raw.web_events: tonight's changed days only, or
-    all of it when `refresh` (a full events build), when it is missing or was made by another
-    definition or DuckDB version (its stored hashes would not match tonight's), or when it does not
-    hold one row per raw row after the update (rows lost: a re-delivery would go unseen)."""
+    """Bring build_state.raw_message_days in step with raw.web_events: the days changed since it last
+    recorded them, or all of it when `refresh` (a full events build), when it is missing or was made by
+    another definition or DuckDB version (its stored hashes would not match tonight's), or when it does
+    not hold one row per raw row after the update (rows lost: a re-delivery would go unseen). Leaves
+    the message_hash macro defined for the lookup (sql/staging/events_affected.sql)."""
+    hashed, make, update = RAW_MESSAGE_DAYS
     made_by = hashlib.sha256(json.dumps([*map(sql_text, RAW_MESSAGE_DAYS), duckdb.__version__]).encode()).hexdigest()[:16]
-    if not refresh and _built_on(con, "raw_message_days", made_by, ("build_state", "raw_message_days")):
-        run_sql(con, RAW_MESSAGE_DAYS[1])
+    run_sql(con, hashed)
+    tracked = _tracked(con)
+    if not refresh and tracked and _built_on(con, "raw_message_days", made_by, ("build_state", "raw_message_days")):
+        run_sql(con, update)
         kept, raw = con.execute("select (select count(*) from build_state.raw_message_days), "
                                 "(select count(*) from raw.web_events)").fetchone()
-        if kept == raw:
-            return
-    run_sql(con, RAW_MESSAGE_DAYS[0], {"fingerprint": made_by, "recorded_at": utc_now()})
+        if kept != raw:
+            run_sql(con, make, {"fingerprint": made_by, "recorded_at": utc_now()})
+    else:
+        run_sql(con, make, {"fingerprint": made_by, "recorded_at": utc_now()})
+    if tracked:
+        run_sql(con, "staging/raw_message_days_record")
+    else:  # no load log to record days from: the next build makes it whole again (no day recorded)
+        con.execute("delete from build_state.built_days where model = 'raw_message_days'")
 
 
 def build_events(con: duckdb.DuckDBPyConnection, rules: WebRules, full: bool = False) -> BuildInfo:

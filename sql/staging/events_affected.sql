@@ -38,11 +38,12 @@ select message_id from staging.events where event_date in (select event_date fro
 -- already updated for tonight's days). A hash collision only adds a day to look at.
 create or replace temp table events_raw_days as
 select distinct event_date from build_state.raw_message_days
-where message_hash in (select hash(message_id) from events_affected);
+where message_hash in (select message_hash(message_id) from events_affected);
 
--- their raw rows, on those days only (a few: DuckDB skips the other days' row groups by their zone
--- maps), found on the id column alone, then read whole by rowid (reading every column to keep a few
--- rows costs several times more; a night's new or reloaded rows are contiguous)
+-- their raw rows, on those days only, found on the id column alone, then read whole by rowid (reading
+-- every column to keep a few rows costs several times more; a night's new or reloaded rows are
+-- contiguous). Up to 50 days (DuckDB's dynamic_or_filter_threshold) go into the scan as a list, and
+-- row groups whose event_date range holds none of them are skipped.
 create or replace temp table events_raw_rows as
 select rowid as raw_row
 from raw.web_events

@@ -126,7 +126,8 @@ create or replace temp macro staging_events_transform(bot_patterns, form_events)
             e.referrer_host,
             e.user_agent,
             coalesce(user_agents.is_bot, false) as is_bot,
-            nullif(lower(trim_fast(
+            -- plain trim: a macro would repeat its argument (the JSON extraction) in every branch
+            nullif(lower(trim(
                 case
                     when e.type = 'identify' then e.traits_email
                     when e.type = 'track' and list_contains(form_events, e.event)
@@ -146,8 +147,8 @@ create or replace temp macro staging_events_transform(bot_patterns, form_events)
             e.msclkid,
             e.srsltid,
             e.fbclid,
-            nullif(trim_fast(json_extract_string(e.properties, '$.topic')), '') as content_topic,
-            nullif(trim_fast(json_extract_string(e.properties, '$.content_id')), '') as content_id,
+            nullif(trim(json_extract_string(e.properties, '$.topic')), '') as content_topic,
+            nullif(trim(json_extract_string(e.properties, '$.content_id')), '') as content_id,
             e.properties
         from url_fields as e
         left join user_agents

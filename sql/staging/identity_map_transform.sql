@@ -26,7 +26,7 @@ create or replace temp macro identity_evidence_transform(form_events) as table
         select
             anonymous_id,
             case when type = 'identify' then 'identify' else 'form' end,
-            nullif(lower(trim_fast(
+            nullif(lower(trim(
                 case when type = 'identify' then traits_email else json_extract_string(properties, '$.email') end
             )), ''),
             ts, message_id, event_date
