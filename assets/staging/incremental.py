@@ -223,7 +223,7 @@ def _raw_message_days(con: duckdb.DuckDBPyConnection, refresh: bool) -> None:
         run_sql(con, make, {"fingerprint": made_by, "recorded_at": utc_now()})
     if tracked:
         run_sql(con, "staging/raw_message_days_record")
-    else:  # no load log to record days from: the next build makes it whole again (no day recorded)
+    else:  # no load log to record days from: with none recorded, the next update replaces every day
         con.execute("delete from build_state.built_days where model = 'raw_message_days'")
 
 
