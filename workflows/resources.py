@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
+from pydantic import PrivateAttr
 
 from workflows.settings import Settings
 
@@ -51,28 +52,89 @@ def connect_waiting(path: str, read_only: bool, timeout_s: float) -> duckdb.Duck
             delay = min(delay * 2, 5.0)
 
 
+RELEASE_LIMIT = "64MB"
+
+
+def release_memory(con: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
+    """Make DuckDB give back the memory it holds between queries: the blocks it cached and the memory
+    its allocator kept. Lowering the memory limit evicts them (a block of a table is re-read from the
+    file when needed again); the limit is then restored. Call with no query running. If DuckDB cannot
+    get under the low limit (data it would have to spill), the limit stays as it was."""
+    try:
+        con.execute("set memory_limit = $limit", {"limit": RELEASE_LIMIT})
+    except duckdb.OutOfMemoryException:
+        return
+    con.execute("set memory_limit = $limit", {"limit": memory_limit})
+
+
 class Warehouse(ConfigurableResource):
     """The DuckDB warehouse file (`WAREHOUSE_PATH`). One writing process at a time (DuckDB's rule), so
-    the nightly job runs in-process and the instance allows one run at a time."""
+    the nightly job runs in-process and the instance allows one run at a time.
+
+    Within a run the file is opened once, on the first `connect()`, and closed when the run ends
+    (Dagster's teardown, failed runs too); each `connect()` is a connection of its own to that database
+    (its temp tables and settings go with it). Opening the file per step cost a checkpoint when the
+    step's connection closed and a catalog load when the next one opened: a fixed ~40-90 ms each on a
+    bench-scale warehouse, growing with the file, for ~60 steps a night. Committed writes are in the
+    WAL until DuckDB checkpoints (when the WAL passes `checkpoint_threshold`, and at the close), so a
+    killed run loses nothing it committed. When the last open connection closes, DuckDB's cached
+    blocks and freed memory are handed back (`release_memory`): a step starts with as little held as
+    it did with its own database, so the run's peak memory stays the one step's peak. Outside a run
+    (scripts, tests calling `connect()` directly) every `connect()` opens and closes the file."""
 
     path: str = ""
     # Another process (a user's ad-hoc query, a run started elsewhere) may hold DuckDB's file lock:
     # wait for it rather than fail, up to this many seconds.
     lock_timeout_s: float = 600.0
 
+    _in_run: bool = PrivateAttr(default=False)
+    _database: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+    _open_connections: int = PrivateAttr(default=0)
+
     @property
     def resolved_path(self) -> Path:
         return Path(self.path) if self.path else Settings.from_env().warehouse_path
 
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        self._in_run = True
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        self._in_run = False
+        database, self._database = self._database, None
+        if database is not None:
+            database.close()  # DuckDB checkpoints what the WAL holds
+
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        path = self.resolved_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        con = connect_waiting(str(path), read_only, self.lock_timeout_s)
+        if not self._in_run:
+            with self._own_database(read_only) as con:
+                yield con
+            return
+        if self._database is None:
+            self._database = self._open(read_only=False)  # the run writes: one read-write database
+        con = self._database.cursor()
+        self._open_connections += 1
+        try:
+            con.execute("set enable_progress_bar = false")
+            yield con
+        finally:
+            con.close()
+            self._open_connections -= 1
+            if self._open_connections == 0:
+                release_memory(self._database, duckdb_config(str(self.resolved_path))["memory_limit"])
+
+    @contextmanager
+    def _own_database(self, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = self._open(read_only)
         try:
             yield con
         finally:
             con.close()
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        path = self.resolved_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return connect_waiting(str(path), read_only, self.lock_timeout_s)
 
 
 class Folders(ConfigurableResource):
