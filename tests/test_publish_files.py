@@ -250,11 +250,11 @@ def _set_difference(left: pl.DataFrame, right: pl.DataFrame) -> list[tuple]:
 @pytest.mark.parametrize("colliding", [False, True])
 def test_adds_and_removes_compare_whole_rows_with_nulls_equal_even_when_row_hashes_collide(monkeypatch, colliding):
     """Rows meet on a row hash and are then compared cell by cell: with every hash equal (forced), the
-    diff is still exactly the set difference; a row differing in one cell, or only in where its NULL
-    is, is a remove plus an add."""
+    diff is still exactly the set difference both ways; a row differing in one cell, or only in where
+    its NULL is, is a remove plus an add."""
     import random
 
-    from assets.exports.publish_files import _diff
+    from assets.exports.publish_files import adds_and_removes
 
     rnd = random.Random(7)
     cells = ["a", "b", None, "=x"]
@@ -264,7 +264,10 @@ def test_adds_and_removes_compare_whole_rows_with_nulls_equal_even_when_row_hash
     new = pl.DataFrame(base[20:], schema=old.schema, orient="row")
     if colliding:
         monkeypatch.setattr(pl.DataFrame, "hash_rows", lambda self, *a, **k: pl.Series([0] * self.height, dtype=pl.UInt64))
-    adds, removes = _diff(new, old), _diff(old, new)
+    adds, removes = adds_and_removes(new, old)
     assert adds.rows() == _set_difference(new, old) and removes.rows() == _set_difference(old, new)
     assert adds.height == len(base) - 40 and removes.height == 20
-    assert _diff(new, new).is_empty() and _diff(new, old.clear()).rows() == _set_difference(new, old.clear())
+    assert [f.is_empty() for f in adds_and_removes(new, new)] == [True, True]
+    for left, right in ((new, old.clear()), (new.clear(), old)):
+        adds, removes = adds_and_removes(left, right)
+        assert adds.rows() == _set_difference(left, right) and removes.rows() == _set_difference(right, left)

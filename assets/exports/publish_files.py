@@ -115,18 +115,22 @@ def prepare_rows(rows: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
 ROW_HASH, ROW_INDEX, OTHER = "__row_hash__", "__row_index__", "__other__"  # names no template uses
 
 
-def _diff(left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
-    """Rows of `left` not in `right` (whole-row comparison, NULLs equal), sorted. Both are text frames
-    with the same columns. Rows meet on a 64-bit hash of the whole row and are then compared column by
-    column, so a hash collision never hides a change: half the time of an anti join on every column
-    (273k Meta rows: 0.11s -> 0.06s)."""
-    if left.is_empty() or right.is_empty():
-        return left.sort(left.columns, nulls_last=True)
-    pairs = left.with_columns(left.hash_rows().alias(ROW_HASH), pl.int_range(pl.len()).alias(ROW_INDEX)).join(
-        right.with_columns(right.hash_rows().alias(ROW_HASH)), on=ROW_HASH, how="inner", suffix=OTHER)
-    equal = pl.all_horizontal(pl.col(c).eq_missing(pl.col(c + OTHER)) for c in left.columns)
-    found = pairs.filter(equal)[ROW_INDEX]
-    return left.filter(~pl.int_range(pl.len()).is_in(found.implode())).sort(left.columns, nulls_last=True)
+def adds_and_removes(current: pl.DataFrame, previous: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows of `current` not in `previous`, rows of `previous` not in `current`), each sorted; rows are
+    compared whole, NULLs equal. Both are text frames with the same columns. Rows meet on a 64-bit hash
+    of the whole row and are then compared column by column, so a hash collision never hides a change:
+    half the time of an anti join on every column (273k Meta rows: 0.11s -> 0.06s a direction), and one
+    join finds the rows both lists share, for both directions."""
+    columns = current.columns
+    if current.is_empty() or previous.is_empty():
+        return current.sort(columns, nulls_last=True), previous.sort(columns, nulls_last=True)
+    numbered = [frame.with_columns(frame.hash_rows().alias(ROW_HASH), pl.int_range(pl.len()).alias(ROW_INDEX))
+                for frame in (current, previous)]
+    pairs = numbered[0].join(numbered[1], on=ROW_HASH, how="inner", suffix=OTHER)
+    shared = pairs.filter(pl.all_horizontal(pl.col(c).eq_missing(pl.col(c + OTHER)) for c in columns))
+    kept = [frame.filter(~pl.int_range(pl.len()).is_in(shared[index].implode())).sort(columns, nulls_last=True)
+            for frame, index in ((current, ROW_INDEX), (previous, ROW_INDEX + OTHER))]
+    return kept[0], kept[1]
 
 
 def _fsync_dir(path: Path) -> None:
@@ -220,7 +224,7 @@ class FilesystemPublisher:
             )
 
         previous = self._read_previous(previous_dir, destination.columns)
-        adds, removes = _diff(current, previous), _diff(previous, current)
+        adds, removes = adds_and_removes(current, previous)
         if too_small and removes.is_empty():
             return PublishResult(status="skipped", reason=too_small, below_minimum=True, **result)
         # Below the minimum yet people left the list: publish anyway, so `latest` and removes.csv
