@@ -35,16 +35,20 @@ def duckdb_config(path: str) -> dict[str, str]:
     return config
 
 
+def without_progress_bar(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """`con` without DuckDB's progress bar, drawn on stdout for long queries: noise in run logs. A
+    setting of the connection, not of the database: every cursor needs it too."""
+    con.execute("set enable_progress_bar = false")
+    return con
+
+
 def connect_waiting(path: str, read_only: bool, timeout_s: float) -> duckdb.DuckDBPyConnection:
     """`duckdb.connect`, retrying while another process holds the file lock."""
     deadline = time.monotonic() + timeout_s
     delay = 0.2
     while True:
         try:
-            con = duckdb.connect(path, read_only=read_only, config=duckdb_config(path))
-            # DuckDB draws a progress bar on stdout for long queries: noise in run logs (not a global option)
-            con.execute("set enable_progress_bar = false")
-            return con
+            return without_progress_bar(duckdb.connect(path, read_only=read_only, config=duckdb_config(path)))
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                 raise
@@ -89,6 +93,7 @@ class Warehouse(ConfigurableResource):
 
     _in_run: bool = PrivateAttr(default=False)
     _database: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+    _memory_limit: str = PrivateAttr(default="")  # the run's database was opened with it
     _open_connections: int = PrivateAttr(default=0)
 
     @property
@@ -107,29 +112,24 @@ class Warehouse(ConfigurableResource):
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         if not self._in_run:
-            with self._own_database(read_only) as con:
+            con = self._open(read_only)
+            try:
                 yield con
+            finally:
+                con.close()
             return
         if self._database is None:
             self._database = self._open(read_only=False)  # the run writes: one read-write database
-        con = self._database.cursor()
+            self._memory_limit = duckdb_config(str(self.resolved_path))["memory_limit"]
+        con = without_progress_bar(self._database.cursor())
         self._open_connections += 1
         try:
-            con.execute("set enable_progress_bar = false")
             yield con
         finally:
             con.close()
             self._open_connections -= 1
             if self._open_connections == 0:
-                release_memory(self._database, duckdb_config(str(self.resolved_path))["memory_limit"])
-
-    @contextmanager
-    def _own_database(self, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
-        con = self._open(read_only)
-        try:
-            yield con
-        finally:
-            con.close()
+                release_memory(self._database, self._memory_limit)
 
     def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         path = self.resolved_path

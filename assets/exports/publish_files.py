@@ -128,9 +128,9 @@ def adds_and_removes(current: pl.DataFrame, previous: pl.DataFrame) -> tuple[pl.
                 for frame in (current, previous)]
     pairs = numbered[0].join(numbered[1], on=ROW_HASH, how="inner", suffix=OTHER)
     shared = pairs.filter(pl.all_horizontal(pl.col(c).eq_missing(pl.col(c + OTHER)) for c in columns))
-    kept = [frame.filter(~pl.int_range(pl.len()).is_in(shared[index].implode())).sort(columns, nulls_last=True)
-            for frame, index in ((current, ROW_INDEX), (previous, ROW_INDEX + OTHER))]
-    return kept[0], kept[1]
+    adds, removes = (frame.filter(~pl.int_range(pl.len()).is_in(shared[index].implode())).sort(columns, nulls_last=True)
+                     for frame, index in ((current, ROW_INDEX), (previous, ROW_INDEX + OTHER)))
+    return adds, removes
 
 
 def _fsync_dir(path: Path) -> None:
